@@ -1,0 +1,71 @@
+"""Ingestion benchmark: `python bench/ingest.py DATASET_DIR` prints one JSON line.
+
+Ingests DATASET_DIR/docs into a fresh temporary store, then embeds the same chunk texts again with the
+same model in the same process: that embedding-only time is the floor for the model, and `ratio` is how
+far above the floor the whole ingestion is. Not part of the test suite (timings on a shared machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# This file is named like the `ingest` package; keep its own folder off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
+
+from ingest.sync import sync  # noqa: E402
+from rag.components import open_collection, open_manifest  # noqa: E402
+from rag.embeddings import build_embeddings  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+
+def main(dataset: Path) -> dict:
+    settings = Settings()
+    embeddings = build_embeddings(settings.embeddings)
+    embeddings.embed_documents(["warm-up"])
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_collection(settings.with_store(Path(tmp)), embeddings)
+        manifest = open_manifest(store)
+        start = time.perf_counter()
+        report = sync([dataset / "docs"], store, manifest, settings.chunking)
+        wall = time.perf_counter() - start
+        rows = store._collection.get(include=["documents", "metadatas"])
+        manifest.close()
+        store.close()
+    texts = _embed_texts(rows)
+    start = time.perf_counter()
+    embeddings.embed_documents(texts)
+    embed_only = time.perf_counter() - start
+    return {
+        "dataset": dataset.name,
+        "wall_s": round(wall, 2),
+        "embed_only_s": round(embed_only, 2),
+        "ratio": round(wall / embed_only, 3),
+        "files": len(report.added),
+        "failed": len(report.failed),
+        "pages": len({(m["path"], m.get("page")) for m in rows["metadatas"]}),
+        "chunks": len(texts),
+        "chunks_per_s": round(len(texts) / wall, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def _embed_texts(rows: dict) -> list[str]:
+    from ingest.split import embedding_text
+
+    return [
+        embedding_text(Path(meta["path"]), meta.get("heading", ""), text)
+        for text, meta in zip(rows["documents"], rows["metadatas"], strict=True)
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(Path(sys.argv[1]))))

@@ -1,0 +1,187 @@
+"""Turn one file into sections of text with their page or heading.
+
+One loader per format, chosen by suffix. PDFs are read page by page with pypdfium2, with pypdf as the
+fallback when pdfium cannot open a file; Markdown, HTML, DOCX and PPTX go through `unstructured`
+(light extras only); TXT and CSV are read directly. A loader raises `LoadError` with a reason a person
+can act on. This module does not split, hash, embed, or decide which files to visit.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class LoadError(Exception):
+    """A file could not be turned into text; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text from one place in a file: a PDF page, a slide, or the text under one heading."""
+
+    text: str
+    page: int | None = None
+    heading: str = ""
+
+
+@dataclass
+class _HeadingPath:
+    titles: list[tuple[int, str]] = field(default_factory=list)
+
+    def enter(self, depth: int, title: str) -> None:
+        self.titles = [(d, t) for d, t in self.titles if d < depth] + [(depth, title)]
+
+    def __str__(self) -> str:
+        return " > ".join(title for _, title in self.titles)
+
+
+def load_pdf(path: Path) -> list[Section]:
+    """One section per page with text, numbered from 1."""
+    try:
+        pages = _pdf_pages_pdfium(path)
+    except Exception as pdfium_error:  # pdfium raises its own PdfiumError and OSError variants
+        try:
+            pages = _pdf_pages_pypdf(path)
+        except Exception as pypdf_error:
+            raise LoadError(_pdf_reason(pdfium_error, pypdf_error)) from None
+    sections = [Section(text, page=n) for n, text in enumerate(pages, start=1) if text.strip()]
+    if not sections:
+        raise LoadError("scanned PDF: no text layer; OCR is not enabled")
+    return sections
+
+
+def _pdf_pages_pdfium(path: Path) -> list[str]:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        return [_pdfium_page_text(pdf[i]) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def _pdfium_page_text(page) -> str:
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+    finally:
+        textpage.close()
+        page.close()
+
+
+def _pdf_pages_pypdf(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise LoadError("encrypted PDF: remove the password and ingest again")
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def _pdf_reason(pdfium_error: Exception, pypdf_error: Exception) -> str:
+    text = f"{pdfium_error} {pypdf_error}".lower()
+    if "password" in text or "encrypt" in text:
+        return "encrypted PDF: remove the password and ingest again"
+    return f"unreadable PDF (pdfium: {pdfium_error}; pypdf: {pypdf_error}); re-save or export it as a new PDF"
+
+
+def load_text(path: Path) -> list[Section]:
+    """The whole file as one section, decoded as UTF-8 (with or without BOM), UTF-16, or Latin-1."""
+    text = decode_text(path.read_bytes())
+    return [Section(text)] if text.strip() else []
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode bytes of unknown encoding; refuses binary data."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:8192]:
+        raise LoadError("binary data in a text file: not a text document")
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LoadError("undecodable text")  # unreachable: latin-1 decodes any byte string
+
+
+def load_csv(path: Path) -> list[Section]:
+    """Each row as one line of `column: value` pairs, so a row reads on its own in a chunk."""
+    lines = decode_text(path.read_bytes()).splitlines()
+    rows = csv.reader(lines)
+    header = next(rows, None)
+    if header is None:
+        return []
+    text = "\n".join(_csv_row(header, row) for row in rows if any(cell.strip() for cell in row))
+    return [Section(text)] if text else []
+
+
+def _csv_row(header: list[str], row: list[str]) -> str:
+    names = header + [f"column {i + 1}" for i in range(len(header), len(row))]
+    return "; ".join(f"{name}: {value}" for name, value in zip(names, row, strict=False) if value.strip())
+
+
+def load_structured(path: Path) -> list[Section]:
+    """Markdown, HTML, DOCX, PPTX through `unstructured`: one section per heading (or slide)."""
+    elements = _partition(path)
+    sections: list[Section] = []
+    headings = _HeadingPath()
+    body: list[str] = []
+    page: int | None = None
+    for element in elements:
+        text = (element.text or "").strip()
+        element_page = getattr(element.metadata, "page_number", None) if path.suffix == ".pptx" else None
+        if element.category == "Title" or element_page != page:
+            _flush(sections, body, page, str(headings))
+            body, page = [], element_page
+        if element.category == "Title":
+            headings.enter(getattr(element.metadata, "category_depth", None) or 0, text)
+        elif text:
+            body.append(text)
+    _flush(sections, body, page, str(headings))
+    return sections
+
+
+def _flush(sections: list[Section], body: list[str], page: int | None, heading: str) -> None:
+    if body:
+        sections.append(Section("\n\n".join(body), page=page, heading=heading))
+
+
+def _partition(path: Path) -> list:
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".markdown"):
+        from unstructured.partition.md import partition_md as partition
+    elif suffix in (".html", ".htm"):
+        from unstructured.partition.html import partition_html as partition
+    elif suffix == ".docx":
+        from unstructured.partition.docx import partition_docx as partition
+    else:
+        from unstructured.partition.pptx import partition_pptx as partition
+    try:
+        return partition(filename=str(path))
+    except Exception as exc:  # unstructured and its parsers raise many unrelated types
+        raise LoadError(f"cannot parse {suffix[1:].upper()}: {exc}".splitlines()[0]) from None
+
+
+Loader = Callable[[Path], list[Section]]
+
+LOADERS: dict[str, Loader] = {
+    ".pdf": load_pdf,
+    ".txt": load_text,
+    ".text": load_text,
+    ".csv": load_csv,
+    ".md": load_structured,
+    ".markdown": load_structured,
+    ".html": load_structured,
+    ".htm": load_structured,
+    ".docx": load_structured,
+    ".pptx": load_structured,
+}
+
+
+def loader_for(path: Path) -> Loader | None:
+    """The loader for a file's format, or None when the format is not supported."""
+    return LOADERS.get(path.suffix.lower())

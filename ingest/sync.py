@@ -1,0 +1,212 @@
+"""Keep a store in sync with folders: add new files, replace changed ones, optionally prune vanished ones.
+
+Unchanged files (same size and mtime, or same SHA-256) cost no parsing or embedding. A changed file's new
+chunks are written before its old ones are deleted, and the manifest is updated last, so an interrupted
+run never loses what was ingested and the next run finishes the job. A file that fails to load is listed
+in the report and the run goes on. This module does not parse formats (see `ingest.loaders`) or split
+text (see `ingest.split`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.loaders import LoadError, loader_for
+from ingest.manifest import Manifest
+from ingest.split import split_sections
+from rag.errors import UsageError
+from rag.settings import ChunkingSettings
+from rag.store import Store
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, in a dry run, would do)."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    chunks: int = 0
+    dry_run: bool = False
+
+    def to_json(self) -> dict:
+        """The `ingest --json` contract: counts, skipped and failed files, chunks in the store."""
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "chunks": self.chunks,
+            "embedded_chunks": self.embedded_chunks,
+            "missing": self.missing,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+
+
+def discover(paths: Iterable[Path], report: SyncReport) -> list[Path]:
+    """Supported files under `paths` (recursively, hidden ones excluded); the rest go to `report.skipped`."""
+    found: set[Path] = set()
+    for root in paths:
+        if not root.exists():
+            raise UsageError(f"no such file or folder: {root}")
+        for path in _walk(root) if root.is_dir() else [root]:
+            if loader_for(path) is None:
+                report.skipped.append({"path": str(path), "reason": f"unsupported file type '{path.suffix}'"})
+            else:
+                found.add(path.absolute())
+    return sorted(found)
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        yield from (Path(folder, name) for name in sorted(filenames) if not name.startswith("."))
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sync(
+    paths: list[Path],
+    store: Store,
+    manifest: Manifest,
+    chunking: ChunkingSettings,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+) -> SyncReport:
+    """Bring the store in line with the files under `paths`; see the module docstring."""
+    report = SyncReport(dry_run=dry_run)
+    roots = [p.absolute() for p in paths]
+    todo = _classify(discover(roots, report), manifest, report, dry_run)
+    vanished = _vanished(roots, manifest)
+    if prune:
+        report.removed = vanished
+    else:
+        report.missing = vanished
+    if not dry_run:
+        _apply(todo, store, manifest, chunking, report, progress)
+        for path in report.removed:
+            store.delete_file(path)
+            manifest.remove(path)
+    report.chunks = store.count()
+    return report
+
+
+def _classify(files: list[Path], manifest: Manifest, report: SyncReport, dry_run: bool) -> list[_Candidate]:
+    todo = []
+    for path in files:
+        try:
+            candidate = _candidate(path, manifest)
+        except OSError as exc:
+            report.failed.append({"path": str(path), "error": f"cannot read: {exc.strerror or exc}"})
+            continue
+        record = manifest.get(str(path))
+        if candidate is None:
+            report.unchanged.append(str(path))
+        elif record is not None and record.sha256 == candidate.sha256:
+            report.unchanged.append(str(path))
+            if not dry_run:
+                manifest.touch(str(path), candidate.size, candidate.mtime_ns)
+        else:
+            (report.updated if record else report.added).append(str(path))
+            todo.append(candidate)
+    return todo
+
+
+def _candidate(path: Path, manifest: Manifest) -> _Candidate | None:
+    """None when size and mtime match the manifest (no need to even hash)."""
+    stat = path.stat()
+    record = manifest.get(str(path))
+    if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
+        return None
+    return _Candidate(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
+
+
+def _vanished(roots: list[Path], manifest: Manifest) -> list[str]:
+    """Manifest entries under `roots` whose file no longer exists."""
+    return [
+        record.path
+        for record in manifest.all()
+        if any(_is_under(Path(record.path), root) for root in roots) and not Path(record.path).exists()
+    ]
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _apply(
+    todo: list[_Candidate],
+    store: Store,
+    manifest: Manifest,
+    chunking: ChunkingSettings,
+    report: SyncReport,
+    progress: bool,
+) -> None:
+    bar = tqdm(todo, unit="file", file=sys.stderr, disable=not progress or not todo, desc="ingesting")
+    for candidate in bar:
+        bar.set_postfix_str(candidate.path.name[-40:], refresh=False)
+        try:
+            stored = _ingest_file(candidate, store, manifest, chunking)
+        except LoadError as exc:
+            _move_out(candidate, report, report.failed, {"error": str(exc)})
+        except OSError as exc:
+            _move_out(candidate, report, report.failed, {"error": f"cannot read: {exc.strerror or exc}"})
+        else:
+            report.embedded_chunks += stored
+            if stored == 0:
+                _move_out(candidate, report, report.skipped, {"reason": "no text to index (empty document)"})
+    bar.close()
+
+
+def _move_out(candidate: _Candidate, report: SyncReport, bucket: list[dict[str, str]], entry: dict) -> None:
+    """Take a file out of added/updated and list it as failed or skipped instead."""
+    path = str(candidate.path)
+    for planned in (report.added, report.updated):
+        if path in planned:
+            planned.remove(path)
+    bucket.append({"path": path, **entry})
+
+
+def _ingest_file(candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings) -> int:
+    path = candidate.path
+    loader = loader_for(path)
+    assert loader is not None, "discover() only returns supported files"
+    sections = loader(path)
+    chunks = split_sections(sections, path, candidate.sha256 or "", chunking.size, chunking.overlap)
+    if chunks:
+        vectors = store.embeddings.embed_documents([c.embed_text for c in chunks])
+        store.upsert([c.id for c in chunks], [c.text for c in chunks], vectors, [c.metadata for c in chunks])
+    store.delete_file(str(path), keep_sha=candidate.sha256)
+    manifest.record(str(path), candidate.sha256 or "", candidate.size, candidate.mtime_ns, len(chunks))
+    return len(chunks)

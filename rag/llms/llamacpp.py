@@ -1,0 +1,111 @@
+"""llama.cpp as a LangChain chat model, over `llama_cpp.Llama.create_chat_completion`.
+
+A thin adapter of our own instead of `langchain_community.chat_models.ChatLlamaCpp`: langchain-community
+is being sunset (it warns so on import), and its `n_ctx` default of 512 silently cut prompts. The GGUF's
+own chat template is used; the context window, threads and batch size are always set explicitly. This
+module does not find or assemble model files (see `rag.llms.packaged`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from rag.errors import ModelError
+from rag.settings import LLMSettings
+
+GGUF_MAGIC = b"GGUF"
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def check_gguf(path: Path) -> None:
+    """Refuse a missing file or one that is not GGUF, before llama.cpp tries to load it."""
+    if not path.is_file():
+        raise ModelError(f"GGUF model not found: {path} (check --llm llamacpp:PATH or llm.spec)")
+    with path.open("rb") as handle:
+        if handle.read(4) != GGUF_MAGIC:
+            raise ModelError(f"{path} is not a GGUF model file (expected a .gguf from llama.cpp)")
+
+
+class LlamaCppChat(BaseChatModel):
+    """A loaded GGUF model answering chat messages, streaming token by token."""
+
+    model_path: str
+    n_ctx: int
+    max_tokens: int
+    temperature: float
+    _llama: Any = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        self._llama = None
+
+    def load(self, threads: int, batch: int) -> LlamaCppChat:
+        from llama_cpp import Llama
+
+        self._llama = Llama(
+            model_path=self.model_path,
+            n_ctx=self.n_ctx,
+            n_threads=threads,
+            n_batch=batch,
+            seed=0,
+            verbose=False,
+        )
+        return self
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama.cpp"
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        completion = self._llama.create_chat_completion(
+            [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            stop=stop,
+            stream=True,
+        )
+        for part in completion:
+            text = part["choices"][0]["delta"].get("content")
+            if text:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+                if run_manager:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = "".join(str(c.message.content) for c in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+def build_llamacpp(path: Path, settings: LLMSettings) -> BaseChatModel:
+    """Load a GGUF model for chat; raises `ModelError` with the reason when llama.cpp refuses it."""
+    check_gguf(path)
+    chat = LlamaCppChat(
+        model_path=str(path),
+        n_ctx=settings.n_ctx,
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+    )
+    try:
+        return chat.load(settings.threads, batch=512)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(f"llama.cpp could not load {path}: {exc}".splitlines()[0]) from None

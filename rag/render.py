@@ -1,0 +1,61 @@
+"""Human-readable terminal output for the CLI: sync summaries, passages, streamed answers.
+
+Only formatting and printing; JSON output is built by the commands themselves.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+
+import typer
+
+from ingest.sync import SyncReport
+from rag.chain import DoneEvent, Event, SourcesEvent, TokenEvent
+from rag.passages import Passage
+
+_EXCERPT = 240
+
+
+def _excerpt(text: str) -> str:
+    return textwrap.shorten(" ".join(text.split()), _EXCERPT, placeholder=" …")
+
+
+def print_sync_report(report: SyncReport) -> None:
+    verb = "would be " if report.dry_run else ""
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed {verb}— {report.chunks} chunks in the store"
+        + (f" ({report.embedded_chunks} embedded now)" if report.embedded_chunks else "")
+    )
+    for entry in report.skipped:
+        typer.echo(f"  skipped {entry['path']}: {entry['reason']}")
+    for entry in report.failed:
+        typer.echo(f"  FAILED  {entry['path']}: {entry['error']}")
+    if report.missing:
+        typer.echo(
+            f"  {len(report.missing)} ingested file(s) no longer exist; run with --prune to remove them"
+        )
+
+
+def print_passages(passages: Iterable[Passage], cited: Iterable[int] = ()) -> None:
+    cited = set(cited)
+    for passage in passages:
+        mark = "*" if passage.rank in cited else " "
+        typer.echo(f"{mark}[{passage.rank}] {passage.location}  (score {passage.score:.3f})")
+        typer.echo(textwrap.indent(_excerpt(passage.text), "     "))
+
+
+def print_streamed_answer(events: Iterable[Event]) -> None:
+    """Print tokens as they arrive, then the sources (cited ones marked with *)."""
+    for event in events:
+        if isinstance(event, TokenEvent):
+            typer.echo(event.text, nl=False)
+        elif isinstance(event, DoneEvent):
+            answer = event.answer
+            typer.echo("\n\nSources (* = cited):" if answer.sources else "")
+            print_passages(answer.sources, answer.cited)
+            for warning in answer.warnings:
+                typer.echo(f"note: {warning}", err=True)
+        elif isinstance(event, SourcesEvent) and not event.passages:
+            typer.echo("(no passages found)", err=True)

@@ -1,0 +1,106 @@
+"""settings.yaml, validated once into a typed, frozen object.
+
+Only the entry points (CLI, page) call `load_settings`; library code receives the parts it needs as
+arguments. This module does not read environment variables: the CLI maps `ASKDOCS_STORE` onto `--store`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rag.errors import SettingsError
+
+PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Section):
+    path: Path = Path("vectorstore")
+    collection: str = Field("askdocs", min_length=3, max_length=60, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+
+
+class EmbeddingSettings(_Section):
+    model: str = PACKAGED_EMBEDDING_MODEL
+    batch_size: int = Field(64, ge=1, le=4096)
+    device: str = "cpu"
+
+
+class ChunkingSettings(_Section):
+    size: int = Field(1000, ge=100, le=20000)
+    overlap: int = Field(150, ge=0, le=5000)
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(5, ge=1, le=100)
+
+
+class LLMSettings(_Section):
+    spec: str = "llamacpp"
+    n_ctx: int = Field(4096, ge=512, le=131072)
+    max_tokens: int = Field(384, ge=1, le=32768)
+    temperature: float = Field(0.1, ge=0.0, le=2.0)
+    threads: int = Field(2, ge=1, le=256)
+    ollama_url: str = "http://127.0.0.1:11434"
+
+
+class Settings(_Section):
+    store: StoreSettings = StoreSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+
+    def with_store(self, path: Path) -> Settings:
+        """A copy whose store lives at `path`."""
+        return self.model_copy(update={"store": self.store.model_copy(update={"path": path})})
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a settings file (`None`: the defaults). Relative paths resolve against its folder."""
+    if path is None:
+        return _resolve_paths(Settings(), Path.cwd())
+    raw = _read_yaml(path)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(f"{path}: {_first_problem(exc)}") from None
+    return _resolve_paths(settings, path.resolve().parent)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SettingsError(f"settings file not found: {path} (pass --settings FILE or create it)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{path}: expected a mapping of sections (store, embeddings, ...) at the top")
+    return raw
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}' (check the spelling against README's settings table)"
+    return f"bad value for '{key}': {error['msg']}"
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    store = settings.store.path if settings.store.path.is_absolute() else base / settings.store.path
+    settings = settings.with_store(store)
+    model = settings.embeddings.model
+    if model != PACKAGED_EMBEDDING_MODEL and not Path(model).is_absolute() and (base / model).exists():
+        embeddings = settings.embeddings.model_copy(update={"model": str(base / model)})
+        settings = settings.model_copy(update={"embeddings": embeddings})
+    return settings

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+
+from rag.errors import SettingsError
+from rag.settings import PACKAGED_EMBEDDING_MODEL, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_project_settings_load_with_store_beside_the_file():
+    settings = load_settings(ROOT / "settings.yaml")
+    assert settings.store.path == ROOT / "vectorstore"
+    assert settings.embeddings.model == PACKAGED_EMBEDDING_MODEL
+    assert settings.retrieval.k == 5
+    assert settings.llm.n_ctx >= 2048
+
+
+def test_empty_file_gives_defaults_relative_to_it(tmp_path):
+    settings = load_settings(write(tmp_path, ""))
+    assert settings.store.path == tmp_path / "vectorstore"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("retrieval:\n  kk: 3\n", "retrieval.kk"),
+        ("retrieval:\n  k: -1\n", "retrieval.k"),
+        ("retrieval:\n  k: many\n", "retrieval.k"),
+        ("llm:\n  n_ctx: 10\n", "llm.n_ctx"),
+        ("storage:\n  path: x\n", "storage"),
+    ],
+)
+def test_bad_keys_and_values_are_named(tmp_path, text, named):
+    with pytest.raises(SettingsError, match=named.replace(".", r"\.")):
+        load_settings(write(tmp_path, text))
+
+
+def test_unreadable_yaml_and_wrong_shape(tmp_path):
+    with pytest.raises(SettingsError, match="not valid YAML"):
+        load_settings(write(tmp_path, "store: [unclosed\n"))
+    with pytest.raises(SettingsError, match="mapping"):
+        load_settings(write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings(tmp_path / "missing.yaml")

@@ -1,0 +1,117 @@
+"""Sync against a real Chroma store with the real embedding model."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ingest.sync import sync
+from rag.components import open_collection, open_manifest
+from rag.errors import UsageError
+
+
+@pytest.fixture
+def store(settings, embeddings):
+    opened = open_collection(settings, embeddings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def manifest(store):
+    opened = open_manifest(store)
+    yield opened
+    opened.close()
+
+
+def chunk_paths(store) -> list[str]:
+    return [m["path"] for m in store._collection.get(include=["metadatas"])["metadatas"]]
+
+
+def test_first_ingest_adds_every_supported_file(docs, store, manifest, settings, embeddings):
+    (docs / ".hidden.txt").write_text("secret")
+    (docs / "tool.exe").write_bytes(b"MZ")
+    report = sync([docs], store, manifest, settings.chunking)
+    assert len(report.added) == 8 and report.failed == [] and report.updated == []
+    assert [Path(s["path"]).name for s in report.skipped] == ["tool.exe"]
+    assert report.chunks == store.count() == len(embeddings.embedded) > 8
+    assert {Path(p).name for p in chunk_paths(store)} == {
+        p.name for p in docs.iterdir() if p.suffix != ".exe"
+    } - {".hidden.txt"}
+
+
+def test_reingest_changes_nothing_and_embeds_nothing(docs, store, manifest, settings, embeddings):
+    sync([docs], store, manifest, settings.chunking)
+    before = store._collection.get()["ids"]
+    embeddings.embedded.clear()
+    for path in docs.iterdir():  # new mtimes, same content: hashed, not re-embedded
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    report = sync([docs], store, manifest, settings.chunking)
+    assert embeddings.embedded == []
+    assert len(report.unchanged) == 8 and report.added == report.updated == []
+    assert sorted(store._collection.get()["ids"]) == sorted(before)
+
+
+def test_editing_one_file_reembeds_only_that_file(docs, store, manifest, settings, embeddings):
+    sync([docs], store, manifest, settings.chunking)
+    embeddings.embedded.clear()
+    notes = docs / "release-notes.txt"
+    notes.write_text("Version 9.9.9 adds a turbo mode that pulls a shot in 12 seconds.\n", encoding="utf-8")
+    report = sync([docs], store, manifest, settings.chunking)
+    assert [Path(p).name for p in report.updated] == ["release-notes.txt"]
+    assert len(report.unchanged) == 7
+    assert len(embeddings.embedded) == 1 and "turbo mode" in embeddings.embedded[0]
+    texts = store._collection.get(where={"path": str(notes)})["documents"]
+    assert texts == ["Version 9.9.9 adds a turbo mode that pulls a shot in 12 seconds."]
+
+
+def test_prune_and_dry_run(docs, store, manifest, settings):
+    sync([docs], store, manifest, settings.chunking)
+    total = store.count()
+    faq = docs / "faq.html"
+    faq_chunks = len(store._collection.get(where={"path": str(faq)})["ids"])
+    faq.unlink()
+
+    kept = sync([docs], store, manifest, settings.chunking)
+    assert kept.missing == [str(faq)] and kept.removed == [] and store.count() == total
+
+    preview = sync([docs], store, manifest, settings.chunking, prune=True, dry_run=True)
+    assert preview.removed == [str(faq)] and store.count() == total and manifest.get(str(faq))
+
+    pruned = sync([docs], store, manifest, settings.chunking, prune=True)
+    assert pruned.removed == [str(faq)] and store.count() == total - faq_chunks
+    assert str(faq) not in chunk_paths(store) and manifest.get(str(faq)) is None
+
+
+def test_dry_run_on_new_files_writes_nothing(docs, store, manifest, settings, embeddings):
+    report = sync([docs], store, manifest, settings.chunking, dry_run=True)
+    assert (
+        len(report.added) == 8 and store.count() == 0 and manifest.all() == [] and embeddings.embedded == []
+    )
+
+
+def test_bad_file_is_reported_and_the_run_goes_on(docs, store, manifest, settings):
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a pdf")
+    (docs / "empty.md").write_text("")
+    report = sync([docs], store, manifest, settings.chunking)
+    assert [Path(f["path"]).name for f in report.failed] == ["broken.pdf"]
+    assert "PDF" in report.failed[0]["error"]
+    assert [Path(s["path"]).name for s in report.skipped] == ["empty.md"]
+    assert len(report.added) == 8
+
+
+def test_failed_update_keeps_the_old_version(docs, store, manifest, settings):
+    sync([docs], store, manifest, settings.chunking)
+    pdf = docs / "warranty.pdf"
+    old = store._collection.get(where={"path": str(pdf)})["ids"]
+    pdf.write_bytes(b"%PDF-1.7 corrupted on disk")
+    report = sync([docs], store, manifest, settings.chunking)
+    assert [Path(f["path"]).name for f in report.failed] == ["warranty.pdf"] and report.updated == []
+    assert store._collection.get(where={"path": str(pdf)})["ids"] == old
+
+
+def test_single_files_and_missing_paths(docs, store, manifest, settings):
+    report = sync([docs / "faq.html", docs / "faq.html"], store, manifest, settings.chunking)
+    assert len(report.added) == 1
+    with pytest.raises(UsageError, match="no such file"):
+        sync([docs / "nope"], store, manifest, settings.chunking)
