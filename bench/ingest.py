@@ -8,7 +8,6 @@ far above the floor the whole ingestion is. Not part of the test suite (timings 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -17,9 +16,9 @@ from pathlib import Path
 
 # This file is named like the `ingest` package; keep its own folder off the import path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
+from rag.offline import apply_offline_environment  # noqa: E402
+
+apply_offline_environment()
 
 from ingest.sync import sync  # noqa: E402
 from rag.components import open_collection, open_manifest  # noqa: E402

@@ -9,7 +9,6 @@ conversation issue adds history as explicit data). This module does not build mo
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,10 +19,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
 
+from rag.citations import attribute_citations, cited_numbers
 from rag.passages import Passage
 from rag.prompts import ANSWER_PROMPT, NOT_FOUND, fit_sources, format_sources
-
-_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 @dataclass
@@ -66,16 +64,6 @@ class DoneEvent:
 Event = SourcesEvent | TokenEvent | DoneEvent
 
 
-def cited_numbers(text: str, valid: int) -> list[int]:
-    """Source numbers cited in `text` as [n] or [n, m], in order of first use, within 1..valid."""
-    seen: list[int] = []
-    for group in _CITATION.findall(text):
-        for number in (int(n) for n in group.split(",")):
-            if 1 <= number <= valid and number not in seen:
-                seen.append(number)
-    return seen
-
-
 def build_chain(
     retriever: Callable[[str], list[Passage]], llm: BaseChatModel, n_ctx: int, max_tokens: int
 ) -> Runnable:
@@ -114,12 +102,9 @@ def stream_answer(chain: Runnable, question: str) -> Iterator[Event]:
             pieces.append(chunk["answer"])
             yield TokenEvent(chunk["answer"])
     timings["total_ms"] = _ms_since(start)
-    text = "".join(pieces).strip()
-    yield DoneEvent(
-        Answer(
-            question, text, sources, cited_numbers(text, len(sources)), timings, _warnings(retrieved, sources)
-        )
-    )
+    text = _final_text("".join(pieces).strip(), sources)
+    cited = cited_numbers(text, len(sources))
+    yield DoneEvent(Answer(question, text, sources, cited, timings, _warnings(retrieved, sources)))
 
 
 def ask(chain: Runnable, question: str) -> Answer:
@@ -127,6 +112,13 @@ def ask(chain: Runnable, question: str) -> Answer:
     *_, done = stream_answer(chain, question)
     assert isinstance(done, DoneEvent)
     return done.answer
+
+
+def _final_text(streamed: str, sources: list[Passage]) -> str:
+    """The streamed answer, with uncited sentences attributed to the source that supports them."""
+    if not sources or streamed == NOT_FOUND:
+        return streamed
+    return attribute_citations(streamed, sources)
 
 
 def _warnings(retrieved: list[Passage], sources: list[Passage]) -> list[str]:

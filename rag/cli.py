@@ -8,7 +8,6 @@ failures); no tracebacks for things a person can fix. The console script sets th
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from typing import Annotated
 import typer
 
 from rag.errors import AskdocsError, StoreError
+from rag.offline import apply_offline_environment
 from rag.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -73,15 +73,11 @@ def ingest(
 ) -> None:
     """Add new files, re-index changed ones, skip unchanged ones."""
     from ingest.sync import sync
-    from rag.components import open_collection, open_manifest
+    from rag.components import collection_and_manifest
 
     settings: Settings = ctx.obj
-    store = open_collection(settings)
-    manifest = open_manifest(store)
-    try:
+    with collection_and_manifest(settings) as (store, manifest):
         report = sync(paths, store, manifest, settings.chunking, prune=prune, dry_run=dry_run, progress=True)
-    finally:
-        manifest.close()
     if as_json:
         _emit(report.to_json())
     else:
@@ -133,24 +129,19 @@ def ask(
 @app.command()
 def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Where the store is, which embedding model it uses, and what it holds."""
-    from rag.components import open_collection, open_manifest
+    from rag.components import collection_and_manifest
 
     settings: Settings = ctx.obj
-    store = open_collection(settings)
-    manifest = open_manifest(store)
-    try:
-        records = manifest.all()
+    with collection_and_manifest(settings) as (store, manifest):
         info = {
             "store": str(settings.store.path),
             "collection": settings.store.collection,
             "embedding_model": store.embedding_model,
-            "files": len(records),
+            "files": len(manifest.all()),
             "chunks": store.count(),
             "last_sync": manifest.last_sync(),
             "llm": settings.llm.spec,
         }
-    finally:
-        manifest.close()
     if as_json:
         _emit(info)
     else:
@@ -191,26 +182,9 @@ def _nonempty_store(settings: Settings):
     return store
 
 
-def _offline_environment() -> None:
-    """No model hub, no telemetry: set before Hugging Face or Chroma libraries are imported."""
-    for name, value in {
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "TOKENIZERS_PARALLELISM": "false",
-        "SCARF_NO_ANALYTICS": "true",
-        "DO_NOT_TRACK": "1",
-        "UNSTRUCTURED_DISABLE_NOTICE": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "TRANSFORMERS_VERBOSITY": "error",
-    }.items():
-        os.environ.setdefault(name, value)
-
-
 def main() -> None:
     """Console-script entry point."""
-    _offline_environment()
+    apply_offline_environment()
     try:
         app()
     except AskdocsError as exc:

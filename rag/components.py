@@ -6,6 +6,8 @@ beyond what the settings name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -33,6 +35,18 @@ def open_collection(
 
 def open_manifest(store: Store) -> Manifest:
     return Manifest(store.layout.manifest_path)
+
+
+@contextmanager
+def collection_and_manifest(settings: Settings, root: Path | None = None) -> Iterator[tuple[Store, Manifest]]:
+    """The store and its manifest, both closed afterwards."""
+    store = open_collection(settings, root=root)
+    manifest = open_manifest(store)
+    try:
+        yield store, manifest
+    finally:
+        manifest.close()
+        store.close()
 
 
 def answer_chain(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.sync import SyncReport, sync
-from rag.components import open_collection, open_manifest
+from rag.components import collection_and_manifest
 from rag.errors import DatasetError
 from rag.retrieve import retrieve
 from rag.settings import Settings
@@ -67,15 +67,11 @@ def run_eval(
     root = eval_store_root(settings, dataset)
     if fresh and root.exists():
         shutil.rmtree(root)
-    store = open_collection(settings, root=root)
-    manifest = open_manifest(store)
-    started = time.perf_counter()
-    try:
+    with collection_and_manifest(settings, root=root) as (store, manifest):
+        started = time.perf_counter()
         report = sync([dataset / "docs"], store, manifest, settings.chunking, prune=True, progress=progress)
         ingest_s = time.perf_counter() - started
         scores = [_score(store, question, dataset / "docs", k) for question in questions]
-    finally:
-        manifest.close()
     return _summary(dataset, k, scores, report, ingest_s)
 
 

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from rag.offline import apply_offline_environment
 
-for _name, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-    "SCARF_NO_ANALYTICS": "true",
-    "DO_NOT_TRACK": "1",
-    "UNSTRUCTURED_DISABLE_NOTICE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-}.items():
-    os.environ[_name] = _value
+apply_offline_environment(force=True)
 
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -28,7 +17,6 @@ from rag.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-SHARED_EVAL = ROOT.parent / "shared" / "eval"
 
 
 class CountingEmbeddings(Embeddings):

@@ -5,7 +5,7 @@ from functools import partial
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.chain import DoneEvent, SourcesEvent, TokenEvent, ask, build_chain, cited_numbers, stream_answer
+from rag.chain import DoneEvent, SourcesEvent, TokenEvent, ask, build_chain, stream_answer
 from rag.llms.fake import FakeChatModel
 from rag.prompts import NOT_FOUND
 from rag.retrieve import retrieve
@@ -62,6 +62,12 @@ def test_context_budget_drops_sources_and_warns(sample_store):
     assert 0 < len(answer.sources) < 8 and answer.warnings and "n_ctx" in answer.warnings[0]
 
 
-def test_cited_numbers():
-    assert cited_numbers("A [2]. B [1, 3][2]. C [9] [x]", valid=3) == [2, 1, 3]
-    assert cited_numbers("nothing cited", valid=3) == []
+def test_uncited_answer_sentences_are_attributed_to_their_source(sample_store):
+    llm = FakeListChatModel(
+        responses=["The drip tray is dishwasher-safe on the top rack. Bananas are yellow."]
+    )
+    chain = build_chain(partial(retrieve, sample_store, k=4), llm, n_ctx=4096, max_tokens=256)
+    answer = ask(chain, "Is the drip tray dishwasher-safe?")
+    (number,) = answer.cited
+    assert answer.sources[number - 1].file == "faq.html"
+    assert answer.text == f"The drip tray is dishwasher-safe on the top rack. [{number}] Bananas are yellow."

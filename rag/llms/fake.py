@@ -12,23 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 
+from rag.citations import content_words
+from rag.llms.base import StreamingChatModel
 from rag.prompts import NOT_FOUND
 
 _SOURCE = re.compile(r'<source id="(\d+)">\n(.*?)\n</source>', re.DOTALL)
-_WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_STOPWORDS = frozenset(
-    "a an and are as at be by do does for from how i in is it of on or the to was what when "
-    "where which who why with my your this that".split()
-)
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
 
 
 def _sentences(text: str) -> list[str]:
@@ -39,32 +31,22 @@ def _sentences(text: str) -> list[str]:
 def extractive_answer(prompt: str) -> str:
     """The best-matching source sentence with its `[n]`, or the not-found reply."""
     question = prompt.rsplit("Question:", 1)[-1].split("\n\n", 1)[0]
-    wanted = _words(question)
+    wanted = content_words(question)
     best, best_score = "", 0
     for number, text in _SOURCE.findall(prompt):
         for sentence in _sentences(text):
-            score = len(wanted & _words(sentence))
+            score = len(wanted & content_words(sentence))
             if score > best_score:
                 best, best_score = f"{sentence.strip()} [{number}]", score
     return best or NOT_FOUND
 
 
-class FakeChatModel(BaseChatModel):
+class FakeChatModel(StreamingChatModel):
     """Extractive, deterministic, instant; streams word by word."""
 
     @property
     def _llm_type(self) -> str:
         return "askdocs-fake"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = extractive_answer(str(messages[-1].content))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(
         self,

@@ -14,11 +14,12 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
 from rag.errors import ModelError
+from rag.llms.base import StreamingChatModel
 from rag.settings import LLMSettings
 
 GGUF_MAGIC = b"GGUF"
@@ -34,7 +35,7 @@ def check_gguf(path: Path) -> None:
             raise ModelError(f"{path} is not a GGUF model file (expected a .gguf from llama.cpp)")
 
 
-class LlamaCppChat(BaseChatModel):
+class LlamaCppChat(StreamingChatModel):
     """A loaded GGUF model answering chat messages, streaming token by token."""
 
     model_path: str
@@ -84,16 +85,6 @@ class LlamaCppChat(BaseChatModel):
                 if run_manager:
                     run_manager.on_llm_new_token(text, chunk=chunk)
                 yield chunk
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        text = "".join(str(c.message.content) for c in self._stream(messages, stop, run_manager, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 def build_llamacpp(path: Path, settings: LLMSettings) -> BaseChatModel:
