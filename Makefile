@@ -25,7 +25,6 @@ $(PY):
 # torch first (the local CPU build of exactly 2.13.0), then the project and its dev tools.
 # llama-cpp-python compiles from source the first time (~8 min on 2 cores); pip's wheel cache makes later installs fast.
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[dev]'
 	$(MAKE) spacy-model

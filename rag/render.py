@@ -22,10 +22,10 @@ def _excerpt(text: str) -> str:
 
 
 def print_sync_report(report: SyncReport) -> None:
-    verb = "would be " if report.dry_run else ""
+    prefix = "dry run, nothing changed: would be " if report.dry_run else ""
     typer.echo(
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed {verb}— {report.chunks} chunks in the store"
+        f"{prefix}{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed — {report.chunks} chunks in the store"
         + (f" ({report.embedded_chunks} embedded now)" if report.embedded_chunks else "")
     )
     for entry in report.skipped:
@@ -48,11 +48,15 @@ def print_passages(passages: Iterable[Passage], cited: Iterable[int] = ()) -> No
 
 def print_streamed_answer(events: Iterable[Event]) -> None:
     """Print tokens as they arrive, then the sources (cited ones marked with *)."""
+    streamed: list[str] = []
     for event in events:
         if isinstance(event, TokenEvent):
+            streamed.append(event.text)
             typer.echo(event.text, nl=False)
         elif isinstance(event, DoneEvent):
             answer = event.answer
+            if answer.text != "".join(streamed).strip():
+                typer.echo(f"\n\nWith citations matched to the sources:\n{answer.text}", nl=False)
             typer.echo("\n\nSources (* = cited):" if answer.sources else "")
             print_passages(answer.sources, answer.cited)
             for warning in answer.warnings:
