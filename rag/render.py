@@ -24,8 +24,9 @@ def _excerpt(text: str) -> str:
 def print_sync_report(report: SyncReport) -> None:
     prefix = "dry run, nothing changed: would be " if report.dry_run else ""
     typer.echo(
-        f"{prefix}{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed — {report.chunks} chunks in the store"
+        f"{prefix}{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
+        f"— {report.chunks} chunks in the store"
         + (f" ({report.embedded_chunks} embedded now)" if report.embedded_chunks else "")
     )
     for entry in report.skipped:
