@@ -39,7 +39,7 @@ def main(dataset: Path) -> dict:
         rows = store._collection.get(include=["documents", "metadatas"])
         manifest.close()
         store.close()
-    texts = _embed_texts(rows)
+    texts = _embed_texts(rows, settings.chunking.context_prefix)
     start = time.perf_counter()
     embeddings.embed_documents(texts)
     embed_only = time.perf_counter() - start
@@ -57,9 +57,11 @@ def main(dataset: Path) -> dict:
     }
 
 
-def _embed_texts(rows: dict) -> list[str]:
+def _embed_texts(rows: dict, context_prefix: bool) -> list[str]:
     from ingest.split import embedding_text
 
+    if not context_prefix:
+        return list(rows["documents"])
     return [
         embedding_text(Path(meta["path"]), meta.get("heading", ""), text)
         for text, meta in zip(rows["documents"], rows["metadatas"], strict=True)

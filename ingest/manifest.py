@@ -15,6 +15,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     sha256 TEXT NOT NULL,
+    recipe TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     chunks INTEGER NOT NULL,
@@ -29,6 +30,7 @@ class FileRecord:
 
     path: str
     sha256: str
+    recipe: str
     size: int
     mtime_ns: int
     chunks: int
@@ -54,11 +56,11 @@ class Manifest:
     def all(self) -> list[FileRecord]:
         return [FileRecord(*row) for row in self._db.execute("SELECT * FROM files ORDER BY path")]
 
-    def record(self, path: str, sha256: str, size: int, mtime_ns: int, chunks: int) -> None:
+    def record(self, path: str, sha256: str, recipe: str, size: int, mtime_ns: int, chunks: int) -> None:
         with self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                (path, sha256, size, mtime_ns, chunks, time.time()),
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (path, sha256, recipe, size, mtime_ns, chunks, time.time()),
             )
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:

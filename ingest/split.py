@@ -15,6 +15,7 @@ from typing import Any
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.loaders import Section
+from rag.settings import ChunkingSettings
 
 
 @dataclass(frozen=True)
@@ -27,42 +28,50 @@ class Chunk:
     metadata: dict[str, Any]
 
 
-def chunk_id(path: str, file_sha: str, index: int) -> str:
-    """Stable id: the same file content at the same path always gives the same ids."""
-    return hashlib.sha256(f"{path}\x00{file_sha}\x00{index}".encode()).hexdigest()[:32]
+def file_version(file_sha: str, recipe: str) -> str:
+    """One file's content under one chunking recipe: what its chunks are derived from."""
+    return hashlib.sha256(f"{file_sha}\x00{recipe}".encode()).hexdigest()[:32]
+
+
+def chunk_id(path: str, version: str, index: int) -> str:
+    """Stable id: the same file version at the same path always gives the same ids."""
+    return hashlib.sha256(f"{path}\x00{version}\x00{index}".encode()).hexdigest()[:32]
 
 
 def split_sections(
-    sections: list[Section], path: Path, file_sha: str, size: int, overlap: int
+    sections: list[Section], path: Path, version: str, chunking: ChunkingSettings
 ) -> list[Chunk]:
-    """Chunks of at most `size` characters (overlapping by `overlap`) with path, page and heading."""
+    """Chunks of at most `chunking.size` characters with path, page, heading and version."""
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=min(overlap, size // 2), strip_whitespace=True
+        chunk_size=chunking.size,
+        chunk_overlap=min(chunking.overlap, chunking.size // 2),
+        strip_whitespace=True,
     )
     chunks: list[Chunk] = []
     for section in sections:
         for text in splitter.split_text(section.text):
-            chunks.append(_make_chunk(text, section, path, file_sha, len(chunks)))
+            index = len(chunks)
+            embed = embedding_text(path, section.heading, text) if chunking.context_prefix else text
+            metadata = _metadata(section, path, version, index)
+            chunks.append(Chunk(chunk_id(str(path), version, index), text, embed, metadata))
     return chunks
 
 
-def _make_chunk(text: str, section: Section, path: Path, file_sha: str, index: int) -> Chunk:
+def _metadata(section: Section, path: Path, version: str, index: int) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "path": str(path),
         "file": path.name,
-        "file_sha": file_sha,
+        "version": version,
         "chunk_index": index,
         "heading": section.heading,
     }
     if section.page is not None:
         metadata["page"] = section.page
-    return Chunk(
-        chunk_id(str(path), file_sha, index), text, embedding_text(path, section.heading, text), metadata
-    )
+    return metadata
 
 
 def embedding_text(path: Path, heading: str, text: str) -> str:
-    """The text that is embedded: title and heading path, then the passage."""
+    """The text that is embedded with `context_prefix`: title and heading path, then the passage."""
     title = path.stem.replace("_", " ").replace("-", " ")
     context = f"{title} | {heading}" if heading else title
     return f"{context}\n{text}"

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from ingest.loaders import LoadError, loader_for
 from ingest.manifest import Manifest
-from ingest.split import split_sections
+from ingest.split import file_version, split_sections
 from rag.errors import UsageError
 from rag.settings import ChunkingSettings
 from rag.store import Store
@@ -107,7 +107,7 @@ def sync(
     """Bring the store in line with the files under `paths`; see the module docstring."""
     report = SyncReport(dry_run=dry_run)
     roots = [p.absolute() for p in paths]
-    todo = _classify(discover(roots, report), manifest, report, dry_run)
+    todo = _classify(discover(roots, report), manifest, chunking.recipe, report, dry_run)
     vanished = _vanished(roots, manifest)
     if prune:
         report.removed = vanished
@@ -122,18 +122,20 @@ def sync(
     return report
 
 
-def _classify(files: list[Path], manifest: Manifest, report: SyncReport, dry_run: bool) -> list[_Candidate]:
+def _classify(
+    files: list[Path], manifest: Manifest, recipe: str, report: SyncReport, dry_run: bool
+) -> list[_Candidate]:
     todo = []
     for path in files:
         try:
-            candidate = _candidate(path, manifest)
+            candidate = _candidate(path, manifest, recipe)
         except OSError as exc:
             report.failed.append({"path": str(path), "error": f"cannot read: {exc.strerror or exc}"})
             continue
         record = manifest.get(str(path))
         if candidate is None:
             report.unchanged.append(str(path))
-        elif record is not None and record.sha256 == candidate.sha256:
+        elif record is not None and (record.sha256, record.recipe) == (candidate.sha256, recipe):
             report.unchanged.append(str(path))
             if not dry_run:
                 manifest.touch(str(path), candidate.size, candidate.mtime_ns)
@@ -143,11 +145,11 @@ def _classify(files: list[Path], manifest: Manifest, report: SyncReport, dry_run
     return todo
 
 
-def _candidate(path: Path, manifest: Manifest) -> _Candidate | None:
-    """None when size and mtime match the manifest (no need to even hash)."""
+def _candidate(path: Path, manifest: Manifest, recipe: str) -> _Candidate | None:
+    """None when size, mtime and chunking recipe match the manifest (no need to even hash)."""
     stat = path.stat()
     record = manifest.get(str(path))
-    if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
+    if record and (record.size, record.mtime_ns, record.recipe) == (stat.st_size, stat.st_mtime_ns, recipe):
         return None
     return _Candidate(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
 
@@ -203,10 +205,12 @@ def _ingest_file(candidate: _Candidate, store: Store, manifest: Manifest, chunki
     loader = loader_for(path)
     assert loader is not None, "discover() only returns supported files"
     sections = loader(path)
-    chunks = split_sections(sections, path, candidate.sha256 or "", chunking.size, chunking.overlap)
+    sha256 = candidate.sha256 or ""
+    version = file_version(sha256, chunking.recipe)
+    chunks = split_sections(sections, path, version, chunking)
     if chunks:
         vectors = store.embeddings.embed_documents([c.embed_text for c in chunks])
         store.upsert([c.id for c in chunks], [c.text for c in chunks], vectors, [c.metadata for c in chunks])
-    store.delete_file(str(path), keep_sha=candidate.sha256)
-    manifest.record(str(path), candidate.sha256 or "", candidate.size, candidate.mtime_ns, len(chunks))
+    store.delete_file(str(path), keep_version=version)
+    manifest.record(str(path), sha256, chunking.recipe, candidate.size, candidate.mtime_ns, len(chunks))
     return len(chunks)

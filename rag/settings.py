@@ -35,6 +35,12 @@ class EmbeddingSettings(_Section):
 class ChunkingSettings(_Section):
     size: int = Field(1000, ge=100, le=20000)
     overlap: int = Field(150, ge=0, le=5000)
+    context_prefix: bool = True  # embed "title | heading" before each chunk's text
+
+    @property
+    def recipe(self) -> str:
+        """Everything that shapes chunks; a file ingested with another recipe is ingested again."""
+        return f"size={self.size};overlap={self.overlap};prefix={int(self.context_prefix)}"
 
 
 class RetrievalSettings(_Section):

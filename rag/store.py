@@ -69,11 +69,11 @@ class Store:
                 metadatas=list(metadatas[start:end]),
             )
 
-    def delete_file(self, path: str, keep_sha: str | None = None) -> None:
-        """Delete a file's chunks; with `keep_sha`, only those from other versions of the file."""
+    def delete_file(self, path: str, keep_version: str | None = None) -> None:
+        """Delete a file's chunks; with `keep_version`, only those from other versions of the file."""
         where: dict[str, Any] = {"path": path}
-        if keep_sha is not None:
-            where = {"$and": [{"path": path}, {"file_sha": {"$ne": keep_sha}}]}
+        if keep_version is not None:
+            where = {"$and": [{"path": path}, {"version": {"$ne": keep_version}}]}
         self._collection.delete(where=where)
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[tuple[Document, float]]:

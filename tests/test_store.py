@@ -27,11 +27,11 @@ def test_upsert_batches_and_overwrites_by_id(settings, embeddings, monkeypatch):
     ids = [f"id{i}" for i in range(20)]
     texts = [f"text {i}" for i in range(20)]
     vectors = embeddings.embed_documents(texts)
-    metas = [{"path": "/x.txt", "file_sha": "a"} for _ in ids]
+    metas = [{"path": "/x.txt", "version": "a"} for _ in ids]
     store.upsert(ids, texts, vectors, metas)
     store.upsert(ids, texts, vectors, metas)
     assert store.count() == 20
-    store.delete_file("/x.txt", keep_sha="a")
+    store.delete_file("/x.txt", keep_version="a")
     assert store.count() == 20
     store.delete_file("/x.txt")
     assert store.count() == 0

@@ -115,3 +115,14 @@ def test_single_files_and_missing_paths(docs, store, manifest, settings):
     assert len(report.added) == 1
     with pytest.raises(UsageError, match="no such file"):
         sync([docs / "nope"], store, manifest, settings.chunking)
+
+
+def test_new_chunking_recipe_reingests_without_leftovers(docs, store, manifest, settings, embeddings):
+    sync([docs], store, manifest, settings.chunking)
+    embeddings.embedded.clear()
+    smaller = settings.chunking.model_copy(update={"size": 400, "overlap": 50})
+    report = sync([docs], store, manifest, smaller)
+    assert len(report.updated) == 8 and store.count() == len(embeddings.embedded)
+    versions = {m["version"] for m in store._collection.get(include=["metadatas"])["metadatas"]}
+    assert len(versions) == 8  # one version per file, none left from the old recipe
+    assert len(sync([docs], store, manifest, smaller).unchanged) == 8
