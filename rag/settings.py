@@ -33,8 +33,8 @@ class EmbeddingSettings(_Section):
 
 
 class ChunkingSettings(_Section):
-    size: int = Field(1000, ge=100, le=20000)
-    overlap: int = Field(150, ge=0, le=5000)
+    size: int = Field(800, ge=100, le=20000)
+    overlap: int = Field(120, ge=0, le=5000)
     context_prefix: bool = True  # embed "title | heading" before each chunk's text
 
     @property
