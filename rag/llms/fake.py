@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from rag.citations import content_words
@@ -56,7 +56,4 @@ class FakeChatModel(StreamingChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         for piece in re.findall(r"\S+\s*", extractive_answer(str(messages[-1].content))):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            if run_manager:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
-            yield chunk
+            yield self.token_chunk(piece, run_manager)

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
 
@@ -81,10 +81,7 @@ class LlamaCppChat(StreamingChatModel):
         for part in completion:
             text = part["choices"][0]["delta"].get("content")
             if text:
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-                if run_manager:
-                    run_manager.on_llm_new_token(text, chunk=chunk)
-                yield chunk
+                yield self.token_chunk(text, run_manager)
 
 
 def build_llamacpp(path: Path, settings: LLMSettings) -> BaseChatModel:
