@@ -47,7 +47,9 @@ def test_ingest_retrieve_ask_status_round_trip(docs, store):
         first["chunks"],
     )
 
-    results = run_json("--store", store, "retrieve", "When was Larkspur founded?", "--k", "3")["results"]
+    results = run_json(
+        "--store", store, "retrieve", "When was Larkspur Appliances founded and where?", "--k", "3"
+    )["results"]
     assert [r["rank"] for r in results] == [1, 2, 3]
     assert results[0]["file"] == "onboarding-slides.pptx" and results[0]["page"] == 1
     assert {"rank", "file", "path", "page", "chunk_id", "score", "text"} <= set(results[0])

@@ -41,5 +41,5 @@ def test_without_context_prefix_the_passage_is_embedded_as_is():
 def test_a_new_recipe_is_a_new_version():
     assert file_version("sha", ChunkingSettings().recipe) == file_version("sha", ChunkingSettings().recipe)
     assert file_version("sha", ChunkingSettings().recipe) != file_version(
-        "sha", ChunkingSettings(size=800).recipe
+        "sha", ChunkingSettings(size=600).recipe
     )
