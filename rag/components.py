@@ -54,9 +54,5 @@ def answer_chain(
 ) -> Runnable:
     """The question-answering chain over `store` with the configured (or given) model and k."""
     llm = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
-    retriever = partial(_retrieve_k, store, k or settings.retrieval.k)
+    retriever = partial(retrieve, store, k=k or settings.retrieval.k)
     return build_chain(retriever, llm, settings.llm.n_ctx, settings.llm.max_tokens)
-
-
-def _retrieve_k(store: Store, k: int, question: str):
-    return retrieve(store, question, k)
