@@ -60,10 +60,8 @@ def main(dataset: Path) -> dict:
 def _embed_texts(rows: dict, context_prefix: bool) -> list[str]:
     from ingest.split import embedding_text
 
-    if not context_prefix:
-        return list(rows["documents"])
     return [
-        embedding_text(Path(meta["path"]), meta.get("heading", ""), text)
+        embedding_text(Path(meta["path"]), meta.get("heading", ""), text, context_prefix)
         for text, meta in zip(rows["documents"], rows["metadatas"], strict=True)
     ]
 

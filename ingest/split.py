@@ -51,7 +51,7 @@ def split_sections(
     for section in sections:
         for text in splitter.split_text(section.text):
             index = len(chunks)
-            embed = embedding_text(path, section.heading, text) if chunking.context_prefix else text
+            embed = embedding_text(path, section.heading, text, chunking.context_prefix)
             metadata = _metadata(section, path, version, index)
             chunks.append(Chunk(chunk_id(str(path), version, index), text, embed, metadata))
     return chunks
@@ -70,8 +70,10 @@ def _metadata(section: Section, path: Path, version: str, index: int) -> dict[st
     return metadata
 
 
-def embedding_text(path: Path, heading: str, text: str) -> str:
-    """The text that is embedded with `context_prefix`: title and heading path, then the passage."""
+def embedding_text(path: Path, heading: str, text: str, context_prefix: bool = True) -> str:
+    """The text that is embedded: with `context_prefix`, title and heading path, then the passage."""
+    if not context_prefix:
+        return text
     title = path.stem.replace("_", " ").replace("-", " ")
     context = f"{title} | {heading}" if heading else title
     return f"{context}\n{text}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingest.loaders import LoadError, loader_for
-from ingest.manifest import Manifest
+from ingest.manifest import FileRecord, Manifest
 from ingest.split import file_version, split_sections
 from rag.errors import UsageError
 from rag.settings import ChunkingSettings
@@ -127,12 +127,12 @@ def _classify(
 ) -> list[_Candidate]:
     todo = []
     for path in files:
+        record = manifest.get(str(path))
         try:
-            candidate = _candidate(path, manifest, recipe)
+            candidate = _candidate(path, record, recipe)
         except OSError as exc:
             report.failed.append({"path": str(path), "error": f"cannot read: {exc.strerror or exc}"})
             continue
-        record = manifest.get(str(path))
         if candidate is None:
             report.unchanged.append(str(path))
         elif record is not None and (record.sha256, record.recipe) == (candidate.sha256, recipe):
@@ -145,10 +145,9 @@ def _classify(
     return todo
 
 
-def _candidate(path: Path, manifest: Manifest, recipe: str) -> _Candidate | None:
-    """None when size, mtime and chunking recipe match the manifest (no need to even hash)."""
+def _candidate(path: Path, record: FileRecord | None, recipe: str) -> _Candidate | None:
+    """None when size, mtime and chunking recipe match the manifest record (no need to even hash)."""
     stat = path.stat()
-    record = manifest.get(str(path))
     if record and (record.size, record.mtime_ns, record.recipe) == (stat.st_size, stat.st_mtime_ns, recipe):
         return None
     return _Candidate(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
