@@ -73,3 +73,4 @@ clean-store:
 EVAL_DIR ?= ../shared/eval
 bench: install
 	@for set in aragog docugami_sec10q covidqa_dev; do $(PY) bench/ingest.py $(EVAL_DIR)/$$set; done
+	$(PY) bench/ask.py

@@ -1,32 +1,45 @@
 """The question-answering chain, composed from `langchain-core` runnables.
 
-    question ─► retrieve ─► fit sources to the context window ─► prompt ─► chat model ─► answer text
+    question + history ─► trim history ─► condense (only if needed) ─► retrieve ─► fit sources to the
+    context window ─► prompt (system, history, sources, question) ─► chat model ─► answer text
 
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
-cited source numbers and stage timings. The chain holds no hidden state: no memory, no history (the
-conversation issue adds history as explicit data). This module does not build models or stores.
+cited source numbers, the standalone question it searched for, stage timings and context-budget figures.
+History is explicit input (a list of messages); the chain keeps no state between calls. This module does
+not build models or stores, and does not save turns (see `rag.conversation`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
 
 from rag.citations import attribute_citations, cited_numbers
+from rag.condense import CondenseMode, Query, build_condenser, plan_condense
+from rag.history import trim_history
 from rag.passages import Passage
-from rag.prompts import ANSWER_PROMPT, NOT_FOUND, fit_sources, format_sources
+from rag.prompts import (
+    ANSWER_PROMPT,
+    NOT_FOUND,
+    TokenCounter,
+    estimate_tokens,
+    fit_sources,
+    format_sources,
+    source_budget,
+)
+from rag.retrieve import fuse_ranked
 
 
 @dataclass
 class Answer:
-    """A finished answer: text with `[n]` markers, the numbered sources, and how long each stage took."""
+    """A finished answer: text with `[n]` markers, the numbered sources, and how it was reached."""
 
     question: str
     text: str
@@ -34,14 +47,24 @@ class Answer:
     cited: list[int]
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    query: Query | None = None
+    budget: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def standalone(self) -> str:
+        return self.query.text if self.query else self.question
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "standalone_question": self.standalone,
+            "condensed": bool(self.query and self.query.condensed),
+            "condense_reason": self.query.reason if self.query else "",
             "answer": self.text,
             "sources": [p.source_json(p.rank in self.cited) for p in self.sources],
             "cited": self.cited,
             "timings": self.timings,
+            "budget": self.budget,
             "warnings": self.warnings,
         }
 
@@ -49,6 +72,7 @@ class Answer:
 @dataclass(frozen=True)
 class SourcesEvent:
     passages: list[Passage]
+    query: Query | None = None
 
 
 @dataclass(frozen=True)
@@ -64,52 +88,138 @@ class DoneEvent:
 Event = SourcesEvent | TokenEvent | DoneEvent
 
 
+@dataclass(frozen=True)
+class Budget:
+    """The model's context window and how it is shared: answer tokens, history tokens, the rest sources."""
+
+    n_ctx: int
+    max_tokens: int
+    history_tokens: int = 600
+    count_tokens: TokenCounter = estimate_tokens
+
+    @property
+    def history_limit(self) -> int:
+        return min(self.history_tokens, (self.n_ctx - self.max_tokens) // 4)
+
+    def fit(self, retrieved: list[Passage], question: str, history: Sequence[BaseMessage]) -> list[Passage]:
+        room = source_budget(self.n_ctx, self.max_tokens, question, history, self.count_tokens)
+        return fit_sources(retrieved, room, self.count_tokens)
+
+
 def build_chain(
-    retriever: Callable[[str], list[Passage]], llm: BaseChatModel, n_ctx: int, max_tokens: int
+    retriever: Callable[[str], list[Passage]],
+    llm: BaseChatModel,
+    budget: Budget,
+    condense: CondenseMode = "auto",
 ) -> Runnable:
-    """question dict in; `retrieved`, `sources` and streamed `answer` out."""
+    """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
+
+    The answer streams; everything before it arrives whole, sources before the first token."""
     generate = (
-        RunnableLambda(lambda x: {"sources": format_sources(x["sources"]), "question": x["question"]})
+        RunnableLambda(
+            lambda x: {
+                "sources": format_sources(x["sources"]),
+                "question": x["query"].text,
+                "history": x["history"],
+            }
+        )
         | ANSWER_PROMPT
         | llm
         | StrOutputParser()
     )
-    no_sources = RunnableLambda(lambda _: NOT_FOUND)
     return (
-        RunnablePassthrough.assign(retrieved=itemgetter("question") | RunnableLambda(retriever))
-        .assign(
-            sources=RunnableLambda(lambda x: fit_sources(x["retrieved"], x["question"], n_ctx, max_tokens))
+        RunnablePassthrough.assign(
+            history=lambda x: trim_history(x.get("history") or [], budget.history_limit, budget.count_tokens)
         )
-        .assign(answer=RunnableBranch((lambda x: not x["sources"], no_sources), generate))
+        .assign(plan=lambda x: plan_condense(x["question"], x["history"], condense))
+        .assign(
+            query=RunnableBranch((lambda x: x["plan"].condensed, build_condenser(llm)), lambda x: x["plan"])
+        )
+        .assign(retrieved=lambda x: _search(retriever, x["query"]))
+        .assign(sources=lambda x: budget.fit(x["retrieved"].passages, x["query"].text, x["history"]))
+        .assign(answer=RunnableBranch((lambda x: not x["sources"], lambda _: NOT_FOUND), generate))
     )
 
 
-def stream_answer(chain: Runnable, question: str) -> Iterator[Event]:
-    """Run the chain: sources first, then tokens, then the finished answer."""
+@dataclass(frozen=True)
+class Retrieved:
+    passages: list[Passage]
+    ms: float
+
+
+def _search(retriever: Callable[[str], list[Passage]], query: Query) -> Retrieved:
+    """The passages for the query's wordings (fused when there are several), timed."""
     start = time.perf_counter()
-    timings: dict[str, float] = {}
-    sources: list[Passage] = []
-    retrieved: list[Passage] = []
-    pieces: list[str] = []
-    for chunk in chain.stream({"question": question}):
-        retrieved = chunk.get("retrieved", retrieved)
-        if "sources" in chunk:
-            sources = chunk["sources"]
-            timings["retrieve_ms"] = _ms_since(start)
-            yield SourcesEvent(sources)
+    rankings = [retriever(text) for text in query.searches]
+    passages = rankings[0] if len(rankings) == 1 else fuse_ranked(rankings, len(rankings[0]))
+    return Retrieved(passages, round((time.perf_counter() - start) * 1000, 1))
+
+
+class _Run:
+    """What one streamed run has seen so far."""
+
+    def __init__(self, question: str, history: Sequence[BaseMessage]) -> None:
+        self.start = time.perf_counter()
+        self.question = question
+        self.given_history = len(history)
+        self.state: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+        self.pieces: list[str] = []
+
+    def elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self.start) * 1000, 1)
+
+    def see(self, chunk: dict[str, Any]) -> None:
+        """Record the chunk's state and the stage timings it completes."""
+        self.state.update({k: v for k, v in chunk.items() if k != "answer"})
+        if "query" in chunk and chunk["query"].condensed:
+            self.timings["condense_ms"] = chunk["query"].ms
+        if "retrieved" in chunk:
+            self.timings["retrieve_ms"] = chunk["retrieved"].ms
         if chunk.get("answer"):
-            timings.setdefault("first_token_ms", _ms_since(start))
-            pieces.append(chunk["answer"])
+            self.timings.setdefault("first_token_ms", self.elapsed_ms())
+            self.pieces.append(chunk["answer"])
+
+    def answer(self) -> Answer:
+        sources: list[Passage] = self.state.get("sources", [])
+        retrieved = self.state["retrieved"].passages if "retrieved" in self.state else []
+        text = _final_text("".join(self.pieces).strip(), sources)
+        budget = {
+            "history_messages": len(self.state.get("history", [])),
+            "history_messages_left_out": self.given_history - len(self.state.get("history", [])),
+            "sources_retrieved": len(retrieved),
+            "sources_left_out": len(retrieved) - len(sources),
+        }
+        query = self.state.get("query")
+        warnings = _warnings(retrieved, sources)
+        return Answer(
+            self.question,
+            text,
+            sources,
+            cited_numbers(text, len(sources)),
+            self.timings,
+            warnings,
+            query,
+            budget,
+        )
+
+
+def stream_answer(chain: Runnable, question: str, history: Sequence[BaseMessage] = ()) -> Iterator[Event]:
+    """Run the chain: sources first, then tokens, then the finished answer."""
+    run = _Run(question, history)
+    for chunk in chain.stream({"question": question, "history": list(history)}):
+        run.see(chunk)
+        if "sources" in chunk:
+            yield SourcesEvent(chunk["sources"], run.state["query"])
+        if chunk.get("answer"):
             yield TokenEvent(chunk["answer"])
-    timings["total_ms"] = _ms_since(start)
-    text = _final_text("".join(pieces).strip(), sources)
-    cited = cited_numbers(text, len(sources))
-    yield DoneEvent(Answer(question, text, sources, cited, timings, _warnings(retrieved, sources)))
+    run.timings["total_ms"] = run.elapsed_ms()
+    yield DoneEvent(run.answer())
 
 
-def ask(chain: Runnable, question: str) -> Answer:
+def ask(chain: Runnable, question: str, history: Sequence[BaseMessage] = ()) -> Answer:
     """The finished answer, without streaming to the caller."""
-    *_, done = stream_answer(chain, question)
+    *_, done = stream_answer(chain, question, history)
     assert isinstance(done, DoneEvent)
     return done.answer
 
@@ -126,7 +236,3 @@ def _warnings(retrieved: list[Passage], sources: list[Passage]) -> list[str]:
     if dropped:
         return [f"{dropped} lower-ranked source(s) left out to fit the model's context window (llm.n_ctx)"]
     return []
-
-
-def _ms_since(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)

@@ -30,6 +30,11 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
 
 
+def strip_markers(text: str) -> str:
+    """The text without its `[n]` markers (for history, where old source numbers mean nothing)."""
+    return " ".join(re.sub(rf"\s*{_MARKER.pattern}", "", text).split())
+
+
 def cited_numbers(text: str, valid: int) -> list[int]:
     """Source numbers cited in `text` as [n] or [n, m], in order of first use, within 1..valid."""
     seen: list[int] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -100,30 +101,99 @@ def retrieve_command(ctx: typer.Context, query: str, k: KOption = None, as_json:
         print_passages(passages)
 
 
+LlmOption = Annotated[
+    str | None, typer.Option("--llm", help="fake, llamacpp, llamacpp:PATH.gguf, ollama:MODEL")
+]
+SessionOption = Annotated[
+    str | None, typer.Option("--session", "-s", help="Continue this stored conversation (id or prefix).")
+]
+
+
 @app.command()
 def ask(
     ctx: typer.Context,
     question: str,
     k: KOption = None,
-    llm: Annotated[
-        str | None, typer.Option("--llm", help="fake, llamacpp, llamacpp:PATH.gguf, ollama:MODEL")
-    ] = None,
+    llm: LlmOption = None,
+    session: SessionOption = None,
+    resume: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the most recent conversation.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Answer a question from your documents, citing the passages it rests on."""
-    from rag.chain import ask as run_ask
-    from rag.chain import stream_answer
-    from rag.components import answer_chain
-    from rag.llms import parse_spec
+    """Answer a question from your documents, citing the passages it rests on (saved as a conversation)."""
     from rag.render import print_streamed_answer
 
     settings: Settings = ctx.obj
-    parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
-    chain = answer_chain(settings, _nonempty_store(settings), llm, k)
+    with _conversation(settings, llm, k, session, resume) as conversation:
+        if as_json:
+            _emit(conversation.to_json(conversation.ask(question)))
+            return
+        print_streamed_answer(conversation.stream(question))
+        typer.echo(
+            f"(conversation {conversation.session.id}: continue with --session {conversation.session.id})"
+        )
+
+
+@app.command()
+def chat(ctx: typer.Context, session: SessionOption = None, k: KOption = None, llm: LlmOption = None) -> None:
+    """Chat with your documents in the terminal; follow-up questions keep the thread."""
+    from rag.terminal import run_chat
+
+    settings: Settings = ctx.obj
+    with _conversation(settings, llm, k, session, resume=False) as conversation:
+        run_chat(conversation.chain, conversation.memory, conversation.session)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    session: Annotated[str | None, typer.Argument(help="A conversation id (or prefix) to show.")] = None,
+    rename: Annotated[str | None, typer.Option("--rename", help="Give the conversation a title.")] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Delete the conversation.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List stored conversations, or show, rename or delete one."""
+    from rag.components import open_memory
+    from rag.conversation import condense_counts
+    from rag.render import print_session, print_sessions
+
+    settings: Settings = ctx.obj
+    if (rename or delete) and not session:
+        raise typer.BadParameter("--rename and --delete need a conversation id")
+    with closing(open_memory(settings)) as memory:
+        if session and delete:
+            memory.delete(session)
+            return typer.echo(f"deleted conversation {session}")
+        if session and rename:
+            memory.rename(session, rename)
+        if session is None:
+            found = memory.sessions()
+            return (
+                _emit({"sessions": [s.summary_json() for s in found]}) if as_json else print_sessions(found)
+            )
+        shown = memory.load(session)
     if as_json:
-        _emit(run_ask(chain, question).to_json())
-    else:
-        print_streamed_answer(stream_answer(chain, question))
+        return _emit({**shown.to_json(), **condense_counts(shown.turns)})
+    print_session(shown)
+
+
+@contextmanager
+def _conversation(settings: Settings, llm: str | None, k: int | None, session: str | None, resume: bool):
+    """The conversation to answer in: the named one, the latest (resume), or a new one."""
+    from rag.components import answer_chain, load_model, open_memory
+    from rag.conversation import Conversation
+    from rag.llms import parse_spec
+
+    parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
+    store = _nonempty_store(settings)
+    with closing(open_memory(settings)) as memory:
+        if session:
+            chosen = memory.load(session)
+        else:
+            chosen = (memory.latest() if resume else None) or memory.create()
+        chain = answer_chain(settings, store, load_model(settings, store, llm), k)
+        yield Conversation(chain, memory, chosen)
 
 
 @app.command()

@@ -15,12 +15,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable
 
 from ingest.manifest import Manifest
-from rag.chain import build_chain
+from rag.chain import Budget, build_chain
 from rag.embeddings import LazyEmbeddings
-from rag.llms import build_llm
+from rag.llms import LoadedModel, build_llm
+from rag.memory import ConversationStore
 from rag.retrieve import retrieve
 from rag.settings import Settings
-from rag.store import Store, open_store
+from rag.store import Store, StoreLayout, open_store
 
 
 def open_collection(
@@ -49,10 +50,17 @@ def collection_and_manifest(settings: Settings, root: Path | None = None) -> Ite
         store.close()
 
 
-def answer_chain(
-    settings: Settings, store: Store, llm_spec: str | None = None, k: int | None = None
-) -> Runnable:
-    """The question-answering chain over `store` with the configured (or given) model and k."""
-    llm = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
+def open_memory(settings: Settings) -> ConversationStore:
+    """The stored conversations beside the configured store (no model or Chroma is loaded)."""
+    return ConversationStore(StoreLayout(settings.store.path).conversations_path)
+
+
+def load_model(settings: Settings, store: Store, llm_spec: str | None = None) -> LoadedModel:
+    return build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
+
+
+def answer_chain(settings: Settings, store: Store, model: LoadedModel, k: int | None = None) -> Runnable:
+    """The conversational question-answering chain over `store` with a loaded model and k."""
     retriever = partial(retrieve, store, k=k or settings.retrieval.k)
-    return build_chain(retriever, llm, settings.llm.n_ctx, settings.llm.max_tokens)
+    budget = Budget(model.n_ctx, settings.llm.max_tokens, settings.chat.history_tokens, model.count_tokens)
+    return build_chain(retriever, model.chat, budget, settings.chat.condense)

@@ -6,7 +6,8 @@ nothing here prints or exits.
     AskdocsError                 anything askdocs reports to a person
     ├── UsageError               a developer or user mistake: bad settings, bad arguments (exit 2)
     │   ├── SettingsError        settings.yaml is unreadable or a key is wrong (names the key)
-    │   └── UnknownBackendError  an --llm spec that names no backend
+    │   ├── UnknownBackendError  an --llm spec that names no backend
+    │   └── SessionNotFoundError no stored conversation has that id (or the prefix is ambiguous)
     └── RunError                 something failed while running (exit 1)
         ├── StoreError           the vector store cannot be opened or used
         │   └── EmbeddingMismatchError  the store was built with another embedding model
@@ -36,6 +37,10 @@ class SettingsError(UsageError):
 
 class UnknownBackendError(UsageError):
     """An LLM spec that names no known backend."""
+
+
+class SessionNotFoundError(UsageError):
+    """No stored conversation matches the given id."""
 
 
 class RunError(AskdocsError):

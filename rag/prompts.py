@@ -1,4 +1,5 @@
-"""The answer prompt: numbered, fenced sources, then the question.
+"""The prompts: the answer prompt (numbered, fenced sources, earlier turns, the question) and the condense
+prompt (a follow-up rewritten as a standalone question), plus the token budget that fits them to the model.
 
 Retrieved text is data, not instructions: each source sits inside its own `<source>` fence and the system
 message says so. Sources that don't fit the model's context window are dropped lowest rank first (the
@@ -7,7 +8,10 @@ caller reports it). This module does not call a model.
 
 from __future__ import annotations
 
-from langchain_core.prompts import ChatPromptTemplate
+from collections.abc import Callable, Sequence
+
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from rag.passages import Passage
 
@@ -29,11 +33,32 @@ Question: {question}
 
 Answer briefly from the sources above and cite them like [1]."""
 
-ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
+ANSWER_PROMPT = ChatPromptTemplate.from_messages(
+    [("system", SYSTEM), MessagesPlaceholder("history", optional=True), ("human", HUMAN)]
+)
 
-# Rough characters per token for budgeting; conservative for English and numbers.
-CHARS_PER_TOKEN = 3.0
-_PROMPT_OVERHEAD_TOKENS = 160
+CONDENSE_SYSTEM = """Rewrite the user's last question so that it can be understood without the conversation.
+Replace words like "it", "they", "that" or "last year" with what they refer to in the conversation.
+Keep the question's meaning. Do not answer it. Reply with the rewritten question only, on one line.
+
+Example:
+Conversation:
+User: Who makes the X200 printer?
+Assistant: The X200 is made by Acme [1].
+Last question: how much does it cost?
+Rewritten question: How much does the Acme X200 printer cost?"""
+
+CONDENSE_HUMAN = """Conversation:
+{conversation}
+Last question: {question}
+Rewritten question:"""
+
+CONDENSE_PROMPT = ChatPromptTemplate.from_messages([("system", CONDENSE_SYSTEM), ("human", CONDENSE_HUMAN)])
+
+TokenCounter = Callable[[str], int]
+# Chat-template tokens around each message, and the prompt's fixed words besides the system message.
+PER_MESSAGE_TOKENS = 8
+_PROMPT_OVERHEAD_TOKENS = 64
 
 
 def format_sources(passages: list[Passage]) -> str:
@@ -43,16 +68,41 @@ def format_sources(passages: list[Passage]) -> str:
     )
 
 
+def format_conversation(history: Sequence[BaseMessage]) -> str:
+    """Earlier turns as a plain transcript, for the condense prompt."""
+    speaker = {"human": "User", "ai": "Assistant"}
+    return "\n".join(f"{speaker.get(m.type, 'User')}: {' '.join(str(m.content).split())}" for m in history)
+
+
 def estimate_tokens(text: str) -> int:
-    return int(len(text) / CHARS_PER_TOKEN) + 1
+    """A conservative token count without a tokenizer: 3 ASCII characters, or 1 other character, per token."""
+    other = sum(1 for ch in text if ord(ch) > 127)
+    return int((len(text) - other) / 3) + other + 1
 
 
-def fit_sources(passages: list[Passage], question: str, n_ctx: int, max_tokens: int) -> list[Passage]:
-    """The highest-ranked passages whose prompt, plus the answer budget, fits in `n_ctx` tokens."""
-    budget = n_ctx - max_tokens - _PROMPT_OVERHEAD_TOKENS - estimate_tokens(SYSTEM + question)
+def history_tokens(history: Sequence[BaseMessage], count_tokens: TokenCounter) -> int:
+    return sum(count_tokens(str(m.content)) + PER_MESSAGE_TOKENS for m in history)
+
+
+def fit_sources(
+    passages: list[Passage], budget: int, count_tokens: TokenCounter = estimate_tokens
+) -> list[Passage]:
+    """The highest-ranked passages whose formatted text fits in `budget` tokens."""
     kept: list[Passage] = []
     for passage in passages:
-        if estimate_tokens(format_sources([*kept, passage])) > budget:
+        if count_tokens(format_sources([*kept, passage])) > budget:
             break
         kept.append(passage)
     return kept
+
+
+def source_budget(
+    n_ctx: int,
+    max_tokens: int,
+    question: str,
+    history: Sequence[BaseMessage] = (),
+    count_tokens: TokenCounter = estimate_tokens,
+) -> int:
+    """Tokens left for sources once the answer, system message, history and question are accounted for."""
+    fixed = count_tokens(SYSTEM + HUMAN + question) + _PROMPT_OVERHEAD_TOKENS + 2 * PER_MESSAGE_TOKENS
+    return n_ctx - max_tokens - fixed - history_tokens(history, count_tokens)

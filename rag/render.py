@@ -6,12 +6,14 @@ Only formatting and printing; JSON output is built by the commands themselves.
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Iterable
 
 import typer
 
 from ingest.sync import SyncReport
 from rag.chain import DoneEvent, Event, SourcesEvent, TokenEvent
+from rag.memory import Session
 from rag.passages import Passage
 
 _EXCERPT = 240
@@ -62,5 +64,38 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
             print_passages(answer.sources, answer.cited)
             for warning in answer.warnings:
                 typer.echo(f"note: {warning}", err=True)
-        elif isinstance(event, SourcesEvent) and not event.passages:
-            typer.echo("(no passages found)", err=True)
+        elif isinstance(event, SourcesEvent):
+            _print_search(event)
+
+
+def _print_search(event: SourcesEvent) -> None:
+    if event.query and event.query.condensed:
+        typer.echo(f"(searching for: {event.query.text})")
+    if not event.passages:
+        typer.echo("(no passages found)", err=True)
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+def print_sessions(sessions: list[Session]) -> None:
+    if not sessions:
+        typer.echo("No conversations yet: start one with `askdocs chat` or `askdocs ask QUESTION`.")
+    for session in sessions:
+        typer.echo(
+            f"{session.id}  {_when(session.updated_at)}  {session.turn_count:>3} turn(s)  {session.title}"
+        )
+
+
+def print_session(session: Session) -> None:
+    typer.echo(f"{session.id}  {session.title}  (started {_when(session.created_at)})")
+    for number, turn in enumerate(session.turns, 1):
+        typer.echo(f"\n[{number}] you: {turn.question}")
+        if turn.standalone != turn.question:
+            typer.echo(f"    (searched for: {turn.standalone})")
+        typer.echo(textwrap.indent(turn.answer, "    "))
+        cited = [s for s in turn.sources if s.get("cited")]
+        for source in cited:
+            page = f" p.{source['page']}" if source.get("page") is not None else ""
+            typer.echo(f"    [{source['n']}] {source['file']}{page}")

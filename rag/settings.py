@@ -7,7 +7,7 @@ arguments. This module does not read environment variables: the CLI maps `ASKDOC
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -56,12 +56,20 @@ class LLMSettings(_Section):
     ollama_url: str = "http://127.0.0.1:11434"
 
 
+class ChatSettings(_Section):
+    history_tokens: int = Field(
+        600, ge=0, le=65536
+    )  # recent turns kept in the prompt; older ones are left out
+    condense: Literal["auto", "always", "never"] = "auto"  # rewrite follow-ups into standalone questions
+
+
 class Settings(_Section):
     store: StoreSettings = StoreSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    chat: ChatSettings = ChatSettings()
 
     def with_store(self, path: Path) -> Settings:
         """A copy whose store lives at `path`."""

@@ -1,10 +1,10 @@
 """The Chroma collection behind askdocs: open it, write chunks in batches, search it by cosine similarity.
 
 Layout of a store folder: `chroma/` (Chroma's persistent directory), `manifest.sqlite` (see
-`ingest.manifest`), `models/` (assembled model files). The collection records the embedding model it was
-built with; opening it with another model is an `EmbeddingMismatchError`. This module does not decide what
-to ingest, and it does not embed documents itself (the caller passes vectors); queries are embedded
-through the LangChain wrapper.
+`ingest.manifest`), `conversations.sqlite` (see `rag.memory`), `models/` (assembled model files). The
+collection records the embedding model it was built with; opening it with another model is an
+`EmbeddingMismatchError`. This module does not decide what to ingest, and it does not embed documents
+itself (the caller passes vectors); queries are embedded through the LangChain wrapper.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ class StoreLayout:
     @property
     def models_dir(self) -> Path:
         return self.root / "models"
+
+    @property
+    def conversations_path(self) -> Path:
+        return self.root / "conversations.sqlite"
 
 
 class Store:

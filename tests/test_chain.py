@@ -4,8 +4,10 @@ from functools import partial
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import Field
 
-from rag.chain import DoneEvent, SourcesEvent, TokenEvent, ask, build_chain, stream_answer
+from rag.chain import Budget, DoneEvent, SourcesEvent, TokenEvent, ask, build_chain, stream_answer
+from rag.history import history_messages
 from rag.llms.fake import FakeChatModel
 from rag.prompts import NOT_FOUND
 from rag.retrieve import retrieve
@@ -13,14 +15,15 @@ from rag.retrieve import retrieve
 
 @pytest.fixture
 def chain(sample_store):
-    return build_chain(partial(retrieve, sample_store, k=4), FakeChatModel(), n_ctx=4096, max_tokens=256)
+    return build_chain(partial(retrieve, sample_store, k=4), FakeChatModel(), Budget(4096, 256))
 
 
 def test_answer_cites_the_source_it_rests_on(chain):
     answer = ask(chain, "Is the drip tray dishwasher-safe?")
     assert "top rack" in answer.text
     assert answer.cited and answer.sources[answer.cited[0] - 1].file == "faq.html"
-    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}  # no history: no condense
+    assert answer.standalone == answer.question and answer.query.reason == "no history"
     payload = answer.to_json()
     assert payload["sources"][answer.cited[0] - 1]["cited"] is True
     assert {"n", "file", "path", "page", "chunk_id", "text"} <= set(payload["sources"][0])
@@ -36,38 +39,86 @@ def test_stream_gives_sources_before_tokens_then_the_answer(chain):
 
 def test_no_sources_means_no_model_call():
     llm = FakeListChatModel(responses=["should not be used"])
-    chain = build_chain(lambda q: [], llm, n_ctx=4096, max_tokens=256)
+    chain = build_chain(lambda q: [], llm, Budget(4096, 256))
     answer = ask(chain, "anything?")
     assert answer.text == NOT_FOUND and answer.sources == [] and answer.cited == []
 
 
+class Recording(FakeChatModel):
+    """The fake model, keeping every prompt it was sent."""
+
+    seen: list = Field(default_factory=list)
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(messages)
+        return super()._stream(messages, stop, run_manager, **kwargs)
+
+
 def test_prompt_sent_to_the_model_holds_numbered_sources(sample_store):
-    seen = []
-
-    class Recording(FakeChatModel):
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-            seen.append(messages)
-            return super()._generate(messages, stop, run_manager, **kwargs)
-
-    chain = build_chain(partial(retrieve, sample_store, k=3), Recording(), 4096, 256)
+    llm = Recording()
+    chain = build_chain(partial(retrieve, sample_store, k=3), llm, Budget(4096, 256))
     chain.invoke({"question": "What are the support hours?"})
-    human = seen[0][-1].content
+    human = llm.seen[0][-1].content
     assert human.count("<source id=") == 3 and '<source id="3"' in human
     assert "Question: What are the support hours?" in human
 
 
 def test_context_budget_drops_sources_and_warns(sample_store):
-    chain = build_chain(partial(retrieve, sample_store, k=8), FakeChatModel(), n_ctx=1024, max_tokens=256)
+    chain = build_chain(partial(retrieve, sample_store, k=8), FakeChatModel(), Budget(1024, 256))
     answer = ask(chain, "How do I descale the machine?")
     assert 0 < len(answer.sources) < 8 and answer.warnings and "n_ctx" in answer.warnings[0]
+    assert answer.budget["sources_left_out"] == 8 - len(answer.sources)
 
 
 def test_uncited_answer_sentences_are_attributed_to_their_source(sample_store):
     llm = FakeListChatModel(
         responses=["The drip tray is dishwasher-safe on the top rack. Bananas are yellow."]
     )
-    chain = build_chain(partial(retrieve, sample_store, k=4), llm, n_ctx=4096, max_tokens=256)
+    chain = build_chain(partial(retrieve, sample_store, k=4), llm, Budget(4096, 256))
     answer = ask(chain, "Is the drip tray dishwasher-safe?")
     (number,) = answer.cited
     assert answer.sources[number - 1].file == "faq.html"
     assert answer.text == f"The drip tray is dishwasher-safe on the top rack. [{number}] Bananas are yellow."
+
+
+DESCALE = [("How do I descale the machine?", "Descale the Nimbus K2 every 8 weeks with citric acid [1].")]
+
+
+def test_a_follow_up_is_condensed_and_retrieves_for_its_subject(chain):
+    answer = ask(chain, "How often should I do that?", history_messages(DESCALE))
+    assert answer.query.condensed and "descale" in answer.standalone.lower()
+    assert (
+        answer.sources[0].file == "maintenance.docx" and "How often to descale" in answer.sources[0].heading
+    )
+    assert {"condense_ms", "retrieve_ms"} <= set(answer.timings)
+    assert answer.to_json()["standalone_question"] == answer.standalone
+
+
+GASKET = [("What is the part number of the group gasket?", "The group gasket is LK-GSK-58 [1].")]
+
+
+@pytest.mark.parametrize("mode", ["auto", "never"])
+def test_the_rewrite_is_what_keeps_the_thread(sample_store, mode):
+    chain = build_chain(partial(retrieve, sample_store, k=3), FakeChatModel(), Budget(4096, 256), mode)
+    answer = ask(chain, "How much does it cost?", history_messages(GASKET))
+    about_gaskets = any("gasket" in p.text.lower() for p in answer.sources)
+    assert answer.query.condensed is (mode == "auto") and about_gaskets is (mode == "auto")
+
+
+def test_a_self_contained_follow_up_skips_the_extra_model_call(sample_store):
+    llm = FakeListChatModel(responses=["The drip tray is dishwasher-safe [1].", "a second call"])
+    chain = build_chain(partial(retrieve, sample_store, k=4), llm, Budget(4096, 256))
+    answer = ask(chain, "Is the drip tray dishwasher-safe?", history_messages(DESCALE))
+    assert not answer.query.condensed and answer.query.reason == "self-contained"
+    assert llm.i == 1 and "condense_ms" not in answer.timings  # one model call: the answer
+
+
+def test_history_reaches_the_prompt_trimmed_to_its_budget(sample_store):
+    llm = Recording()
+    turns = [(f"Question number {i} about the pump pressure?", "An answer. " * 20) for i in range(30)]
+    chain = build_chain(partial(retrieve, sample_store, k=3), llm, Budget(4096, 256, history_tokens=300))
+    answer = ask(chain, "What is the pump pressure?", history_messages(turns))
+    prompt = llm.seen[-1]
+    assert [m.type for m in prompt[:3]] == ["system", "human", "ai"] and prompt[-1].type == "human"
+    assert "Question number 29" in prompt[-3].content and "Question number 0 " not in str(prompt)
+    assert 0 < answer.budget["history_messages"] < 60 and answer.budget["history_messages_left_out"] > 0

@@ -127,3 +127,160 @@ def test_corrupt_settings_exit_2_naming_the_key(tmp_path, store):
     result = run("--settings", str(bad), "--store", store, "status")
     assert result.returncode == 2 and "retrieval.k" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> str:
+    """data/ ingested once through the CLI, for tests that only ask and chat."""
+    store = str(tmp_path_factory.mktemp("cli") / "store")
+    assert (
+        run("--store", store, "ingest", str(Path(__file__).resolve().parent.parent / "data")).returncode == 0
+    )
+    return store
+
+
+def test_a_conversation_continues_in_a_new_process(ingested):
+    first = run_json("--store", ingested, "ask", "How do I descale the machine?", "--llm", "fake")
+    session = first["session"]
+    second = run_json(
+        "--store", ingested, "ask", "How often should I do that?", "--session", session, "--llm", "fake"
+    )
+    assert second["session"] == session and second["condensed"] is True
+    assert "descale" in second["standalone_question"].lower()
+    assert second["sources"][0]["heading"].endswith("How often to descale") and "8 weeks" in second["answer"]
+
+    third = run_json(
+        "--store", ingested, "ask", "Is the drip tray dishwasher-safe?", "--continue", "--llm", "fake"
+    )
+    assert third["session"] == session and third["condensed"] is False
+
+    shown = run_json("--store", ingested, "history", session[:6])
+    assert [t["question"] for t in shown["history"]][1] == "How often should I do that?"
+    assert (shown["follow_ups"], shown["condensed"], shown["condense_skipped"]) == (2, 1, 1)
+    assert shown["history"][1]["standalone_question"] == second["standalone_question"]
+    listed = run_json("--store", ingested, "history")["sessions"]
+    assert any(s["id"] == session and s["turns"] == 3 for s in listed)
+
+    assert run("--store", ingested, "history", session, "--rename", "Descaling").returncode == 0
+    assert "Descaling" in run("--store", ingested, "history").stdout
+    assert run("--store", ingested, "history", session, "--delete").returncode == 0
+    assert session not in run("--store", ingested, "history").stdout
+
+
+def test_chat_in_the_terminal_keeps_the_thread(ingested):
+    script = "How do I descale the machine?\nHow often should I do that?\n/sessions\n/quit\n"
+    result = subprocess.run(
+        [ASKDOCS, "--store", ingested, "chat", "--llm", "fake"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(searching for: How often should I do the descale machine?)" in result.stdout
+    assert result.stdout.count("Sources (* = cited):") == 2 and "every 8 weeks" in result.stdout
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def ollama_settings(tmp_path):
+    from fake_ollama import FakeOllama, start_fake_ollama
+
+    fake = start_fake_ollama(FakeOllama())
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"llm:\n  ollama_url: {fake.url}\n")
+    yield str(settings), fake
+    fake.stop()
+
+
+def test_ask_through_ollama(ingested, ollama_settings):
+    settings, fake = ollama_settings
+    result = run(
+        "--settings",
+        settings,
+        "--store",
+        ingested,
+        "ask",
+        "How often to descale?",
+        "--llm",
+        "ollama:qwen2.5:0.5b",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.startswith("Descale it every 8 weeks [1].")
+        and fake.chats()[0]["options"]["num_ctx"] == 4096
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["ask", "q?", "--session", "nosuchid"],
+            2,
+            "'nosuchid' is not a stored conversation: run `askdocs history`",
+        ),
+        (["history", "nosuchid"], 2, "run `askdocs history` to list them"),
+        (
+            ["ask", "q?", "--llm", "llamacpp:/no/such/model.gguf"],
+            1,
+            "GGUF model not found: /no/such/model.gguf",
+        ),
+        (["ask", "q?", "--llm", "ollama:llama3.2"], 1, "run `ollama pull llama3.2`"),
+    ],
+)
+def test_conversation_and_backend_errors_are_one_clear_line(ingested, ollama_settings, args, code, message):
+    result = run("--settings", ollama_settings[0], "--store", ingested, *args)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_ollama_and_a_file_that_is_not_gguf(ingested, tmp_path):
+    settings = tmp_path / "settings.yaml"
+    url = f"http://127.0.0.1:{free_port()}"
+    settings.write_text(f"llm:\n  ollama_url: {url}\n")
+    result = run("--settings", str(settings), "--store", ingested, "ask", "q?", "--llm", "ollama:llama3.2")
+    assert (
+        result.returncode == 1
+        and f"cannot reach Ollama at {url}: is `ollama serve` running there?" in result.stderr
+    )
+    not_gguf = tmp_path / "model.gguf"
+    not_gguf.write_text("just text")
+    result = run("--store", ingested, "ask", "q?", "--llm", f"llamacpp:{not_gguf}")
+    assert (
+        result.returncode == 1
+        and "is not a GGUF model file" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+@pytest.mark.slow
+def test_chat_streams_the_default_models_answer_as_it_is_generated(ingested):
+    """The first words reach the terminal while the model is still generating the rest."""
+    child = subprocess.Popen(
+        [ASKDOCS, "--store", ingested, "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdin.write(b"Where do I send a warranty claim?\n/quit\n")
+    child.stdin.close()
+    reads: list[bytes] = []
+    while chunk := os.read(child.stdout.fileno(), 4096):
+        reads.append(chunk)
+    assert child.wait(timeout=600) == 0, child.stderr.read().decode()
+    output = b"".join(reads).decode()
+    before_sources = [r for r in reads if r.strip()][
+        : next(i for i, r in enumerate(reads) if b"Sources" in r)
+    ]
+    answer_pieces = [r for r in before_sources if b"you>" not in r and b"askdocs chat" not in r]
+    assert len(answer_pieces) >= 3, reads  # the answer arrived in several pieces, not at once
+    assert "claims@larkspur.example" in output.lower() and "Sources (* = cited):" in output

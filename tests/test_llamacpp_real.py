@@ -5,7 +5,9 @@ from functools import partial
 
 import pytest
 
-from rag.chain import ask, build_chain
+from rag.chain import Budget, ask, build_chain
+from rag.errors import ModelError
+from rag.history import history_messages
 from rag.llms import build_llm
 from rag.llms.packaged import DEFAULT_GGUF_NAME, DEFAULT_GGUF_SHA256, default_gguf
 from rag.retrieve import retrieve
@@ -31,11 +33,42 @@ def test_assembled_model_matches_its_checksum_and_is_reused(models_dir):
     assert not list(models_dir.glob("*.partial-*"))
 
 
-def test_default_model_answers_from_the_sources_with_a_citation(models_dir, sample_store):
-    llm = build_llm("llamacpp", LLMSettings(n_ctx=2048, max_tokens=80, temperature=0.0), models_dir)
-    chain = build_chain(partial(retrieve, sample_store, k=3), llm, n_ctx=2048, max_tokens=80)
+@pytest.fixture(scope="module")
+def model(models_dir):
+    return build_llm("llamacpp", LLMSettings(n_ctx=2048, max_tokens=80, temperature=0.0), models_dir)
+
+
+@pytest.fixture
+def chain(model, sample_store):
+    budget = Budget(model.n_ctx, 80, count_tokens=model.count_tokens)
+    return build_chain(partial(retrieve, sample_store, k=3), model.chat, budget)
+
+
+def test_the_loaded_model_knows_its_context_and_counts_its_own_tokens(model):
+    assert model.n_ctx == 2048
+    assert 2 <= model.count_tokens("How long is the warranty?") <= 10
+
+
+def test_default_model_answers_from_the_sources_with_a_citation(chain):
     answer = ask(chain, "Where do I send a warranty claim?")
     assert answer.sources[0].file == "warranty.pdf" and answer.sources[0].page == 3
     assert "claims@larkspur.example" in answer.text.lower(), answer.text
     assert answer.cited and answer.sources[answer.cited[0] - 1].file == "warranty.pdf", answer.text
     assert answer.timings["first_token_ms"] <= answer.timings["total_ms"]
+
+
+def test_default_model_rewrites_a_follow_up_and_retrieval_keeps_the_thread(chain):
+    history = history_messages([("How do I descale the machine?", "Descale it with citric acid [1].")])
+    answer = ask(chain, "How often should I do that?", history)
+    assert answer.query.condensed and "descal" in answer.standalone.lower(), answer.standalone
+    assert answer.standalone != answer.question and "?" in answer.standalone
+    assert any(p.heading.endswith("How often to descale") for p in answer.sources), answer.sources
+    assert answer.timings["condense_ms"] > 0
+
+
+def test_a_prompt_longer_than_the_context_is_refused_not_truncated(models_dir):
+    from langchain_core.messages import HumanMessage
+
+    small = build_llm("llamacpp", LLMSettings(n_ctx=512, max_tokens=16), models_dir)
+    with pytest.raises(ModelError, match="does not fit the model's context"):
+        small.chat.invoke([HumanMessage("warranty " * 600)])

@@ -5,18 +5,32 @@
     llamacpp:PATH.gguf      any local GGUF file (a bare PATH.gguf works too)
     ollama:MODEL            a model served by Ollama at llm.ollama_url
 
-One small module per backend; each imports its library only when used. This module only parses specs
-and dispatches.
+One small module per backend; each imports its library only when used. Each loaded model comes with the
+context window it really has (the configured one, capped by the model's own limit) and a token counter
+(the model's tokenizer where it is local, a conservative estimate otherwise), so prompts are fitted, never
+truncated by the backend. This module only parses specs and dispatches.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
 from rag.errors import UnknownBackendError
+from rag.prompts import TokenCounter, estimate_tokens
 from rag.settings import LLMSettings
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A chat model ready to answer, with its real context window and a way to count its tokens."""
+
+    chat: BaseChatModel
+    n_ctx: int
+    count_tokens: TokenCounter = estimate_tokens
+
 
 BACKENDS = ("fake", "llamacpp", "ollama")
 
@@ -36,19 +50,21 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return provider, model
 
 
-def build_llm(spec: str, settings: LLMSettings, models_dir: Path) -> BaseChatModel:
+def build_llm(spec: str, settings: LLMSettings, models_dir: Path) -> LoadedModel:
     """Build the chat model a spec names (loading weights where the backend has them)."""
     provider, model = parse_spec(spec)
     if provider == "fake":
         from rag.llms.fake import FakeChatModel
 
-        return FakeChatModel()
+        return LoadedModel(FakeChatModel(), settings.n_ctx)
     if provider == "ollama":
         from rag.llms.ollama import build_ollama
 
-        return build_ollama(model, settings)
+        chat, n_ctx = build_ollama(model, settings)
+        return LoadedModel(chat, n_ctx)
     from rag.llms.llamacpp import build_llamacpp
     from rag.llms.packaged import default_gguf
 
     path = Path(model).expanduser() if model else default_gguf(models_dir)
-    return build_llamacpp(path, settings)
+    chat = build_llamacpp(path, settings)
+    return LoadedModel(chat, chat.context_window, chat.count_tokens)

@@ -8,12 +8,12 @@ module does not find or assemble model files (see `rag.llms.packaged`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import PrivateAttr
@@ -61,6 +61,17 @@ class LlamaCppChat(StreamingChatModel):
         return self
 
     @property
+    def context_window(self) -> int:
+        """The context llama.cpp allocated: `n_ctx`, unless the model was trained on less."""
+        import llama_cpp
+
+        return min(self._llama.n_ctx(), llama_cpp.llama_model_n_ctx_train(self._llama.model))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text` by the model's own tokenizer."""
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    @property
     def _llm_type(self) -> str:
         return "llama.cpp"
 
@@ -71,20 +82,31 @@ class LlamaCppChat(StreamingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        completion = self._llama.create_chat_completion(
-            [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
-            max_tokens=self.max_tokens,
-            temperature=self.temperature,
-            stop=stop,
-            stream=True,
-        )
-        for part in completion:
+        for part in self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens)):
             text = part["choices"][0]["delta"].get("content")
             if text:
                 yield self.token_chunk(text, run_manager)
 
+    def _completion(self, messages: list[BaseMessage], stop: list[str] | None, max_tokens: int) -> Iterator:
+        """llama.cpp's streamed chat completion; a prompt longer than the context is a `ModelError`."""
+        completion = self._llama.create_chat_completion(
+            [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            stop=stop,
+            stream=True,
+        )
+        try:
+            first = next(completion, None)
+        except ValueError as exc:  # raised before any token when the prompt exceeds n_ctx
+            raise ModelError(
+                f"the prompt does not fit the model's context ({exc}): raise llm.n_ctx "
+                "or lower retrieval.k / chat.history_tokens"
+            ) from None
+        return itertools.chain([first], completion) if first else iter(())
 
-def build_llamacpp(path: Path, settings: LLMSettings) -> BaseChatModel:
+
+def build_llamacpp(path: Path, settings: LLMSettings) -> LlamaCppChat:
     """Load a GGUF model for chat; raises `ModelError` with the reason when llama.cpp refuses it."""
     check_gguf(path)
     chat = LlamaCppChat(

@@ -1,0 +1,67 @@
+"""Conversations over the real embedding model and store, with the shipped fake chat model."""
+
+from functools import partial
+
+import pytest
+
+from rag.chain import Budget, DoneEvent, SourcesEvent, TokenEvent, build_chain
+from rag.conversation import Conversation, condense_counts
+from rag.llms.fake import FakeChatModel
+from rag.memory import ConversationStore
+from rag.retrieve import retrieve
+
+
+@pytest.fixture
+def chain(sample_store):
+    return build_chain(partial(retrieve, sample_store, k=3), FakeChatModel(), Budget(4096, 256))
+
+
+def test_a_pronoun_follow_up_searches_for_the_previous_subject(chain, tmp_path):
+    memory = ConversationStore(tmp_path / "c.sqlite")
+    conversation = Conversation(chain, memory, memory.create())
+    first = conversation.ask("How do I descale the machine?")
+    assert first.sources[0].file == "maintenance.docx" and first.query.reason == "no history"
+
+    second = conversation.ask("How often should I do that?")
+    assert second.query.condensed and second.query.reason == "refers back ('that')"
+    assert "descale" in second.standalone.lower()
+    assert second.sources[0].file == "maintenance.docx" and second.sources[0].heading.endswith(
+        "How often to descale"
+    )
+    assert "every 8 weeks" in second.text and second.cited
+    stored = memory.load(conversation.session.id)
+    assert [t.standalone for t in stored.turns] == [first.question, second.standalone]
+
+
+def test_the_turn_is_saved_before_the_done_event_and_streams_in_order(chain, tmp_path):
+    memory = ConversationStore(tmp_path / "c.sqlite")
+    conversation = Conversation(chain, memory, memory.create())
+    events = conversation.stream("Is the drip tray dishwasher-safe?")
+    kinds = []
+    for event in events:
+        kinds.append(type(event))
+        if isinstance(event, DoneEvent):
+            assert memory.load(conversation.session.id).turns[-1].answer == event.answer.text
+    assert kinds[0] is SourcesEvent and kinds[-1] is DoneEvent and set(kinds[1:-1]) == {TokenEvent}
+
+
+def test_an_interrupted_answer_is_not_saved(chain, tmp_path):
+    memory = ConversationStore(tmp_path / "c.sqlite")
+    conversation = Conversation(chain, memory, memory.create())
+    stream = conversation.stream("Is the drip tray dishwasher-safe?")
+    next(stream), next(stream)  # sources, first token
+    stream.close()
+    assert memory.load(conversation.session.id).turns == []
+
+
+def test_condense_counts_tell_how_often_the_extra_call_was_skipped(chain, tmp_path):
+    memory = ConversationStore(tmp_path / "c.sqlite")
+    conversation = Conversation(chain, memory, memory.create())
+    for question in [
+        "How do I descale the machine?",
+        "How often should I do that?",
+        "Is the drip tray dishwasher-safe?",
+    ]:
+        conversation.ask(question)
+    counts = condense_counts(memory.load(conversation.session.id).turns)
+    assert counts == {"follow_ups": 2, "condensed": 1, "condense_skipped": 1}
