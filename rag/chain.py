@@ -34,7 +34,6 @@ from rag.prompts import (
     format_sources,
     source_budget,
 )
-from rag.retrieve import fuse_ranked
 
 
 @dataclass
@@ -148,10 +147,9 @@ class Retrieved:
 
 
 def _search(retriever: Callable[[str], list[Passage]], query: Query) -> Retrieved:
-    """The passages for the query's wordings (fused when there are several), timed."""
+    """The passages for the query, timed."""
     start = time.perf_counter()
-    rankings = [retriever(text) for text in query.searches]
-    passages = rankings[0] if len(rankings) == 1 else fuse_ranked(rankings, len(rankings[0]))
+    passages = retriever(query.text)
     return Retrieved(passages, round((time.perf_counter() - start) * 1000, 1))
 
 

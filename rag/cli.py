@@ -188,12 +188,9 @@ def _conversation(settings: Settings, llm: str | None, k: int | None, session: s
     parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
     store = _nonempty_store(settings)
     with closing(open_memory(settings)) as memory:
-        if session:
-            chosen = memory.load(session)
-        else:
-            chosen = (memory.latest() if resume else None) or memory.create()
+        chosen = memory.load(session) if session else (memory.latest() if resume else None)
         chain = answer_chain(settings, store, load_model(settings, store, llm), k)
-        yield Conversation(chain, memory, chosen)
+        yield Conversation(chain, memory, chosen or memory.create())  # created once the model is up
 
 
 @app.command()

@@ -5,9 +5,8 @@
 `plan_condense` is a cheap rule check (no model): with no history, or a question that names its own
 subject, the question is used as it is and the extra call is skipped. Otherwise `build_condenser` asks the
 chat model for a one-line rewrite and checks it; an unusable rewrite falls back to the previous question
-joined with the follow-up. That topic query is also kept as a second search, because a small model's
-rewrite can pick the wrong referent ("it" = the machine, not its warranty); the chain fuses both
-searches. This module does not retrieve.
+joined with the follow-up, and so does a "rewrite" that only repeats the question (a small model does
+that when it cannot resolve the reference). This module does not retrieve.
 """
 
 from __future__ import annotations
@@ -47,12 +46,6 @@ class Query:
     condensed: bool
     reason: str
     ms: float = 0.0  # time the rewrite took
-    topic: str = ""  # a second search: the previous question with the follow-up, in case the rewrite is off
-
-    @property
-    def searches(self) -> list[str]:
-        """The wordings retrieval searches for (fused when there are two)."""
-        return [self.text, self.topic] if self.topic and self.topic != self.text else [self.text]
 
 
 def plan_condense(question: str, history: Sequence[BaseMessage], mode: CondenseMode = "auto") -> Query:
@@ -79,7 +72,8 @@ def clean_rewrite(raw: str, question: str, history: Sequence[BaseMessage]) -> st
     line = next((ln for ln in raw.splitlines() if ln.strip()), "")
     line = _LABEL.sub("", line).strip().strip("\"'*` ").strip()
     answered = question.rstrip().endswith("?") and not line.endswith("?")
-    if not line or answered or len(line) > max(300, 4 * len(question)):
+    unchanged = line.lower().rstrip("?") == question.strip().lower().rstrip("?")
+    if not line or answered or unchanged or len(line) > max(300, 4 * len(question)):
         return fallback_rewrite(question, history)
     return line
 
@@ -104,7 +98,6 @@ def build_condenser(llm: BaseChatModel) -> Runnable:
     def condense(x: dict[str, Any], config: RunnableConfig) -> Query:
         start = time.perf_counter()
         text = clean_rewrite(rewrite.invoke(x, config), x["question"], x["history"])
-        topic = fallback_rewrite(x["question"], x["history"])
-        return replace(x["plan"], text=text, ms=round((time.perf_counter() - start) * 1000, 1), topic=topic)
+        return replace(x["plan"], text=text, ms=round((time.perf_counter() - start) * 1000, 1))
 
     return RunnableLambda(condense)

@@ -260,6 +260,8 @@ def test_unreachable_ollama_and_a_file_that_is_not_gguf(ingested, tmp_path):
         and "is not a GGUF model file" in result.stderr
         and "Traceback" not in result.stderr
     )
+    sessions = run_json("--store", ingested, "history")["sessions"]
+    assert all(s["turns"] > 0 for s in sessions)  # a failed start leaves no empty conversation behind
 
 
 @pytest.mark.slow

@@ -2,8 +2,7 @@
 
 import pytest
 
-from rag.passages import Passage
-from rag.retrieve import fuse_ranked, retrieve
+from rag.retrieve import retrieve
 
 
 @pytest.mark.parametrize(
@@ -31,15 +30,3 @@ def test_the_right_passage_ranks_first(sample_store, question, file, page):
 def test_metadata_filter_restricts_files(sample_store):
     passages = retrieve(sample_store, "warranty", k=3, where={"file": "faq.html"})
     assert passages and {p.file for p in passages} == {"faq.html"}
-
-
-def _p(chunk_id: str, rank: int, score: float = 0.5) -> Passage:
-    return Passage(rank, "f.txt", "/d/f.txt", None, "", chunk_id, score, chunk_id)
-
-
-def test_fusion_favours_passages_found_by_both_wordings_and_renumbers():
-    first = [_p("a", 1), _p("b", 2), _p("c", 3)]
-    second = [_p("c", 1, 0.9), _p("d", 2), _p("a", 3)]
-    fused = fuse_ranked([first, second], k=3)
-    assert [p.chunk_id for p in fused] == ["a", "c", "b"] and [p.rank for p in fused] == [1, 2, 3]
-    assert fused[1].score == 0.9  # the better of the two scores is kept
