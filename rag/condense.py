@@ -33,7 +33,10 @@ REFERRING_WORDS = frozenset(
     "former latter one ones same such above previous earlier".split()
 )
 FOLLOW_UP_OPENINGS = ("and", "but", "also", "or", "so", "what about", "how about", "what else", "same for")
-MIN_CONTENT_WORDS = 3
+MIN_CONTENT_WORDS = 2  # fewer than this ("How often?", "Why?") cannot stand alone
+# A pronoun after this many content words, in a question this long, most likely points inside it
+# ("... reported by NVIDIA in its latest 10-Q"), not back at the conversation.
+OWN_SUBJECT_WORDS, LONG_QUESTION_WORDS = 3, 6
 _WORD = re.compile(r"[a-z']+")
 _LABEL = re.compile(r"^\s*(rewritten|standalone)?\s*question\s*:\s*", re.IGNORECASE)
 
@@ -55,7 +58,7 @@ def plan_condense(question: str, history: Sequence[BaseMessage], mode: CondenseM
     if mode == "always":
         return Query(question, True, "condense always")
     words = _WORD.findall(question.lower())
-    referring = next((w for w in words if w in REFERRING_WORDS), None)
+    referring = _referring_word(words, len(content_words(question)))
     if referring:
         return Query(question, True, f"refers back ('{referring}')")
     opening = " ".join(words[:2])
@@ -65,6 +68,16 @@ def plan_condense(question: str, history: Sequence[BaseMessage], mode: CondenseM
     if len(content_words(question)) < MIN_CONTENT_WORDS:
         return Query(question, True, "too short to stand alone")
     return Query(question, False, "self-contained")
+
+
+def _referring_word(words: list[str], content_count: int) -> str | None:
+    """The first word that points back at the conversation rather than inside the question."""
+    for position, word in enumerate(words):
+        if word in REFERRING_WORDS:
+            before = len(content_words(" ".join(words[:position])))
+            inside = before >= OWN_SUBJECT_WORDS and content_count >= LONG_QUESTION_WORDS
+            return None if inside else word
+    return None
 
 
 def clean_rewrite(raw: str, question: str, history: Sequence[BaseMessage]) -> str:

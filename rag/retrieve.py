@@ -13,4 +13,3 @@ def retrieve(store: Store, query: str, k: int, where: dict | None = None) -> lis
     """The k passages most similar to `query` (cosine), best first, ranked from 1."""
     found = store.search(query, k, where)
     return [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
-

@@ -16,6 +16,13 @@ HISTORY = history_messages([("How long is the warranty on the Nimbus K2?", "Two 
         ("What about the Pro model?", True, "continues the conversation ('what about')"),
         ("Why?", True, "too short to stand alone"),
         ("How long does the boiler take to heat up?", False, "self-contained"),
+        ("How was the survey designed?", False, "self-contained"),
+        (
+            "What changes in accounting practices did NVIDIA report in its latest 10-Q?",
+            False,
+            "self-contained",
+        ),
+        ("Which machines do they make?", True, "refers back ('they')"),
     ],
 )
 def test_the_cheap_check_decides_when_a_rewrite_is_needed(question, condensed, reason):
