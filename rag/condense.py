@@ -5,8 +5,8 @@
 `plan_condense` is a cheap rule check (no model): with no history, or a question that names its own
 subject, the question is used as it is and the extra call is skipped. Otherwise `build_condenser` asks the
 chat model for a one-line rewrite and checks it; an unusable rewrite falls back to the previous question
-joined with the follow-up, and so does a "rewrite" that only repeats the question (a small model does
-that when it cannot resolve the reference). This module does not retrieve.
+joined with the follow-up. A rewrite that repeats the question is kept: on the follow-up benchmark the
+joined fallback retrieved no better than the bare question. This module does not retrieve.
 """
 
 from __future__ import annotations
@@ -85,8 +85,7 @@ def clean_rewrite(raw: str, question: str, history: Sequence[BaseMessage]) -> st
     line = next((ln for ln in raw.splitlines() if ln.strip()), "")
     line = _LABEL.sub("", line).strip().strip("\"'*` ").strip()
     answered = question.rstrip().endswith("?") and not line.endswith("?")
-    unchanged = line.lower().rstrip("?") == question.strip().lower().rstrip("?")
-    if not line or answered or unchanged or len(line) > max(300, 4 * len(question)):
+    if not line or answered or len(line) > max(300, 4 * len(question)):
         return fallback_rewrite(question, history)
     return line
 

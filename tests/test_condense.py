@@ -45,7 +45,6 @@ def test_no_history_or_mode_never_skips_and_always_forces():
             "How long is the warranty on the Nimbus K2? What does it not cover?",
         ),
         ("", "How long is the warranty on the Nimbus K2? What does it not cover?"),
-        ("what does it not cover", "How long is the warranty on the Nimbus K2? What does it not cover?"),
         ("?" * 400, "How long is the warranty on the Nimbus K2? What does it not cover?"),
     ],
 )
