@@ -70,14 +70,21 @@ def ingest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; change nothing.")
     ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait if another process is writing.")
+    ] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """Add new files, re-index changed ones, skip unchanged ones."""
     from ingest.sync import sync
     from rag.components import collection_and_manifest
+    from rag.lock import write_lock
 
     settings: Settings = ctx.obj
-    with collection_and_manifest(settings) as (store, manifest):
+    with (
+        write_lock(settings.store.path, "ingest", wait),
+        collection_and_manifest(settings) as (store, manifest),
+    ):
         report = sync(paths, store, manifest, settings.chunking, prune=prune, dry_run=dry_run, progress=True)
     if as_json:
         _emit(report.to_json())

@@ -10,7 +10,8 @@ nothing here prints or exits.
     │   └── SessionNotFoundError no stored conversation has that id (or the prefix is ambiguous)
     └── RunError                 something failed while running (exit 1)
         ├── StoreError           the vector store cannot be opened or used
-        │   └── EmbeddingMismatchError  the store was built with another embedding model
+        │   ├── EmbeddingMismatchError  the store was built with another embedding model
+        │   └── StoreBusyError   another process holds the store's write lock
         ├── ModelError           a model file or package is missing, corrupt or fails to load
         ├── BackendUnavailableError  a model server (Ollama) cannot be reached
         └── DatasetError         an evaluation folder is not laid out as docs/ + qa.jsonl
@@ -53,6 +54,10 @@ class StoreError(RunError):
 
 class EmbeddingMismatchError(StoreError):
     """The store was built with a different embedding model than the one configured."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store."""
 
 
 class ModelError(RunError):

@@ -1,10 +1,11 @@
 """The Chroma collection behind askdocs: open it, write chunks in batches, search it by cosine similarity.
 
 Layout of a store folder: `chroma/` (Chroma's persistent directory), `manifest.sqlite` (see
-`ingest.manifest`), `conversations.sqlite` (see `rag.memory`), `models/` (assembled model files). The
-collection records the embedding model it was built with; opening it with another model is an
-`EmbeddingMismatchError`. This module does not decide what to ingest, and it does not embed documents
-itself (the caller passes vectors); queries are embedded through the LangChain wrapper.
+`ingest.manifest`), `conversations.sqlite` (see `rag.memory`), `write.lock` (see `rag.lock`), `models/`
+(assembled model files). The collection records the embedding model it was built with; opening it with
+another model is an `EmbeddingMismatchError`. This module does not decide what to ingest, and it does
+not embed documents itself (the caller passes vectors); queries are embedded through the LangChain
+wrapper.
 """
 
 from __future__ import annotations

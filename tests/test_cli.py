@@ -286,3 +286,13 @@ def test_chat_streams_the_default_models_answer_as_it_is_generated(ingested):
     answer_pieces = [r for r in before_sources if b"you>" not in r and b"askdocs chat" not in r]
     assert len(answer_pieces) >= 3, reads  # the answer arrived in several pieces, not at once
     assert "claims@larkspur.example" in output.lower() and "Sources (* = cited):" in output
+
+
+def test_a_second_ingest_waits_for_the_writer_or_says_who_holds_the_store(docs, store):
+    from rag.lock import write_lock
+
+    with write_lock(Path(store), "ingest"):
+        result = run("--store", store, "ingest", str(docs), "--wait", "0.5")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"process {os.getpid()} (ingest, since" in result.stderr and "retry with --wait" in result.stderr
+    assert run("--store", store, "ingest", str(docs)).returncode == 0
