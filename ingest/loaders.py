@@ -89,7 +89,7 @@ def _pdf_reason(pdfium_error: Exception, pypdf_error: Exception) -> str:
 
 
 def load_text(path: Path) -> list[Section]:
-    """The whole file as one section, decoded as UTF-8 (with or without BOM), UTF-16, or Latin-1."""
+    """The whole file as one section, decoded as UTF-8 (BOM or not), UTF-16, Windows-1252 or Latin-1."""
     text = decode_text(path.read_bytes())
     return [Section(text)] if text.strip() else []
 
@@ -100,7 +100,8 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("utf-16")
     if b"\x00" in raw[:8192]:
         raise LoadError("binary data in a text file: not a text document")
-    for encoding in ("utf-8-sig", "latin-1"):
+    # Windows-1252 before Latin-1: most "Latin-1" files are cp1252 (€, curly quotes in 0x80-0x9F)
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:

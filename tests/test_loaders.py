@@ -62,6 +62,8 @@ def test_csv_rows_read_as_named_fields():
 
 def test_text_encodings(tmp_path):
     assert decode_text("Détartrage à 60 °C".encode("latin-1")) == "Détartrage à 60 °C"
+    assert decode_text("“Crème” costs 4 €".encode("cp1252")) == "“Crème” costs 4 €"
+    assert decode_text(b"caf\xe9 \x81") == "café \x81"  # not cp1252 (0x81 is unassigned): Latin-1
     assert decode_text("Détartrage".encode("utf-16")) == "Détartrage"
     assert decode_text("\ufeffhello".encode()) == "hello"
     with pytest.raises(LoadError, match="binary"):
