@@ -7,6 +7,7 @@ nothing here prints or exits.
     ├── UsageError               a developer or user mistake: bad settings, bad arguments (exit 2)
     │   ├── SettingsError        settings.yaml is unreadable or a key is wrong (names the key)
     │   ├── UnknownBackendError  an --llm spec that names no backend
+    │   ├── StorePathError       the store path is not usable as a folder (e.g. it is a file)
     │   └── SessionNotFoundError no stored conversation has that id (or the prefix is ambiguous)
     └── RunError                 something failed while running (exit 1)
         ├── StoreError           the vector store cannot be opened or used
@@ -38,6 +39,10 @@ class SettingsError(UsageError):
 
 class UnknownBackendError(UsageError):
     """An LLM spec that names no known backend."""
+
+
+class StorePathError(UsageError):
+    """The store path cannot be a store folder."""
 
 
 class SessionNotFoundError(UsageError):

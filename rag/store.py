@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag.errors import EmbeddingMismatchError, StoreError
+from rag.errors import EmbeddingMismatchError, StoreError, StorePathError
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_mo
 
     layout = StoreLayout(root)
     if root.exists() and not root.is_dir():
-        raise StoreError(f"store path {root} is a file, not a folder: choose another --store")
+        raise StorePathError(f"store path {root} is a file, not a folder: choose another --store")
     try:
         layout.chroma_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(

@@ -113,9 +113,13 @@ def test_eval_on_a_user_folder(tmp_path, store):
         (["ask", "hello", "--llm", "fake"], 1, "run `askdocs ingest FOLDER` first"),
         (["retrieve", "hello", "--k", "-3"], 2, "--k"),
         (["eval", "/no/such/dataset"], 1, "docs/ and qa.jsonl"),
+        (["--store", "{file}", "status"], 2, "is a file, not a folder"),
+        (["--store", "{file}", "ingest", "."], 2, "is a file, not a folder"),
     ],
 )
-def test_errors_are_one_clear_line(store, args, code, message):
+def test_errors_are_one_clear_line(store, tmp_path, args, code, message):
+    (tmp_path / "a-file").write_text("x")
+    args = [a.replace("{file}", str(tmp_path / "a-file")) for a in args]
     result = run("--store", store, *args)
     assert result.returncode == code, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,5 +1,8 @@
 """Conversations over the real embedding model and store, with the shipped fake chat model."""
 
+import signal
+import subprocess
+import sys
 from functools import partial
 
 import pytest
@@ -7,7 +10,7 @@ import pytest
 from rag.chain import Budget, DoneEvent, SourcesEvent, TokenEvent, build_chain
 from rag.conversation import Conversation, condense_counts
 from rag.llms.fake import FakeChatModel
-from rag.memory import ConversationStore
+from rag.memory import ConversationStore, Turn
 from rag.retrieve import retrieve
 
 
@@ -65,3 +68,54 @@ def test_condense_counts_tell_how_often_the_extra_call_was_skipped(chain, tmp_pa
         conversation.ask(question)
     counts = condense_counts(memory.load(conversation.session.id).turns)
     assert counts == {"follow_ups": 2, "condensed": 1, "condense_skipped": 1}
+
+
+KILLED_MID_ANSWER = """
+import sys, time
+from pathlib import Path
+from rag.chain import Budget, TokenEvent, build_chain
+from rag.conversation import Conversation
+from rag.llms.fake import FakeChatModel
+from rag.memory import ConversationStore, Turn
+from rag.passages import Passage
+
+class Slow(FakeChatModel):
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            time.sleep(0.5)
+            yield chunk
+
+text = "The drip tray is dishwasher-safe on the top rack."
+source = Passage(1, "faq.html", "/d/faq.html", None, "", "c1", 0.9, text)
+chain = build_chain(lambda q: [source], Slow(), Budget(4096, 256))
+memory = ConversationStore(Path(sys.argv[1]))
+conversation = Conversation(chain, memory, memory.load(sys.argv[2]))
+for event in conversation.stream("Is the drip tray dishwasher-safe?"):
+    if isinstance(event, TokenEvent):
+        print("token", flush=True)
+"""
+
+
+def test_a_kill_mid_answer_leaves_the_conversation_intact(tmp_path):
+    path = tmp_path / "c.sqlite"
+    memory = ConversationStore(path)
+    session = memory.create()
+    memory.add_turn(session, stored_turn())
+    memory.close()
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_ANSWER, str(path), session.id], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout.readline().strip() == "token"  # the answer is being written
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+    reopened = ConversationStore(path)
+    assert reopened._db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    kept = reopened.load(session.id)
+    assert [t.question for t in kept.turns] == ["How do I descale the machine?"]
+    reopened.add_turn(kept, stored_turn())
+    assert reopened.load(session.id).turn_count == 2
+
+
+def stored_turn() -> Turn:
+    return Turn("How do I descale the machine?", "How do I descale the machine?", "With citric acid [1].")

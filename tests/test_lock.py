@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from rag.errors import StoreBusyError, StoreError
+from rag.errors import StoreBusyError, StorePathError
 from rag.lock import write_lock
 
 
@@ -44,6 +44,6 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path):
 def test_a_store_path_that_is_a_file_is_refused(tmp_path):
     path = tmp_path / "store"
     path.write_text("not a folder")
-    with pytest.raises(StoreError, match="is a file, not a folder"):
+    with pytest.raises(StorePathError, match="is a file, not a folder"):
         with write_lock(path, "ingest"):
             pass
