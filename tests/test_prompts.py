@@ -1,5 +1,6 @@
+from rag.history import history_messages
 from rag.passages import Passage
-from rag.prompts import ANSWER_PROMPT, fit_sources, format_sources
+from rag.prompts import ANSWER_PROMPT, estimate_tokens, fit_sources, format_sources, source_budget
 
 
 def passage(rank: int, text: str = "The pump is covered for two years.") -> Passage:
@@ -27,6 +28,17 @@ def test_prompt_has_system_rules_and_question_last():
 
 def test_fit_drops_lowest_ranked_sources_first():
     passages = [passage(i, "x" * 3000) for i in range(1, 6)]
-    kept = fit_sources(passages, "q?", n_ctx=4096, max_tokens=384)
-    assert [p.rank for p in kept] == [1, 2, 3]
-    assert fit_sources(passages, "q?", n_ctx=100_000, max_tokens=384) == passages
+    room = source_budget(4096, 384, "q?")
+    kept = fit_sources(passages, room)
+    assert [p.rank for p in kept] == [1, 2, 3] and estimate_tokens(format_sources(kept)) <= room
+    assert fit_sources(passages, source_budget(100_000, 384, "q?")) == passages
+
+
+def test_history_and_the_answer_share_the_window_with_the_sources():
+    history = history_messages([("an earlier question?", "an earlier answer " * 100)])
+    assert source_budget(4096, 384, "q?", history) < source_budget(4096, 384, "q?") - 600
+    assert source_budget(4096, 1024, "q?") == source_budget(4096, 384, "q?") - 640
+
+
+def test_token_estimate_is_conservative_for_non_latin_text():
+    assert estimate_tokens("a" * 300) == 101 and estimate_tokens("漢" * 300) == 301

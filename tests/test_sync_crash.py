@@ -1,0 +1,84 @@
+"""Ingestion killed with SIGKILL at random points: the next run completes, and afterwards the store and
+the manifest agree exactly (no duplicate chunks, no orphans, no file marked done whose chunks are missing)."""
+
+import hashlib
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from ingest.split import file_version
+from rag.components import collection_and_manifest
+
+ASKDOCS = str(Path(sys.executable).parent / "askdocs")
+DATA = Path(__file__).resolve().parent.parent / "data"
+NOTES = 24
+
+
+def write_notes(docs: Path, round_number: int) -> None:
+    """Files that all change every round, so every run has real work to be killed in."""
+    for n in range(NOTES):
+        lines = [
+            f"Note {n}, round {round_number}, paragraph {p}: the pump pressure is {p + n} bar."
+            for p in range(60)
+        ]
+        (docs / f"note-{n:02}.txt").write_text("\n".join(lines))
+
+
+def start_ingest(store: Path, docs: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [ASKDOCS, "--store", str(store), "ingest", str(docs), "--prune"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def files_done(store: Path, docs: Path) -> int:
+    """How many files the manifest records with their current content."""
+    if not (store / "manifest.sqlite").exists():
+        return 0
+    with sqlite3.connect(store / "manifest.sqlite") as db:
+        recorded = dict(db.execute("SELECT path, sha256 FROM files"))
+    current = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in docs.iterdir()}
+    return sum(recorded.get(path) == sha for path, sha in current.items())
+
+
+def assert_store_matches_manifest(settings) -> int:
+    with collection_and_manifest(settings) as (store, manifest):
+        rows = store._collection.get(include=["metadatas"])
+        records = {r.path: r for r in manifest.all()}
+    by_path = Counter(meta["path"] for meta in rows["metadatas"])
+    assert len(rows["ids"]) == len(set(rows["ids"]))  # no duplicate chunk
+    assert set(by_path) <= set(records)  # no orphan: every chunk belongs to a recorded file
+    for path, record in records.items():
+        assert by_path.get(path, 0) == record.chunks, path  # no file done whose chunks are missing
+        version = file_version(record.sha256, record.recipe)
+        stale = [m for m in rows["metadatas"] if m["path"] == path and m["version"] != version]
+        assert not stale, path  # no chunk left from an older version
+    return len(rows["ids"])
+
+
+def test_ingest_survives_sigkill_at_random_points(tmp_path, settings):
+    docs = tmp_path / "docs"
+    shutil.copytree(DATA, docs)
+    store, chance, mid_write_kills = settings.store.path, random.Random(7), 0
+    for round_number in range(8):
+        write_notes(docs, round_number)
+        child = start_ingest(store, docs)
+        time.sleep(chance.uniform(8.0, 30.0))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            mid_write_kills += 0 < files_done(store, docs) < NOTES + 8
+        child.wait()
+        if mid_write_kills >= 3:
+            break
+    (docs / "faq.html").unlink()
+    assert start_ingest(store, docs).wait(timeout=900) == 0
+    assert mid_write_kills >= 1, "no kill landed while files were being written"
+    assert assert_store_matches_manifest(settings) > 0
+    assert files_done(store, docs) == NOTES + 7  # every file present is done; the deleted one is pruned
