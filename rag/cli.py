@@ -266,6 +266,8 @@ def ui_command(settings: Settings, port: int | None = None, host: str | None = N
         str(settings.ui.upload_max_mb),
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 

@@ -171,3 +171,31 @@ def test_upload_adds_a_document_with_a_report(tmp_path, monkeypatch):
     assert "1 added" in at.sidebar.success[0].value
     assert (tmp_path / "fresh" / "uploads" / "grinder notes.md").read_bytes() == notes
     assert not at.chat_input[0].disabled
+
+
+def test_a_rewritten_follow_up_shows_what_was_searched(tmp_path, monkeypatch, store):
+    at = page(tmp_path, monkeypatch, store)
+    at.chat_input[0].set_value("How do I descale the machine?").run()
+    at.chat_input[0].set_value("How often should I do that?").run()
+    assert not at.exception and len(at.chat_message) == 4
+    searched = [c.value for c in at.chat_message[3].caption if c.value.startswith("Searched as:")]
+    assert searched and "descale" in searched[0].lower()
+
+
+def test_folder_path_remove_and_resync(tmp_path, monkeypatch, docs):
+    at = page(tmp_path, monkeypatch, tmp_path / "fresh")
+    (docs / "notes.xyz").write_text("not a supported format")
+    at.sidebar.text_input(key="folder-0").input(str(docs)).run()
+    [b for b in at.sidebar.button if b.label == "Add to collection"][0].click().run()
+    assert not at.exception
+    assert at.sidebar.success[0].value.startswith("8 added")
+    assert "notes.xyz skipped: unsupported file type '.xyz'" in texts(at.sidebar.error)
+
+    at.sidebar.selectbox(key="remove-choice").select(str(docs / "faq.html")).run()
+    at.sidebar.button(key="remove").click().run()
+    assert "Removed faq.html" in at.sidebar.success[0].value
+    assert "7 files" in texts(at.sidebar.caption)
+
+    (docs / "release-notes.txt").unlink()
+    [b for b in at.sidebar.button if b.label == "Re-sync all files"][0].click().run()
+    assert "6 unchanged, 1 removed" in at.sidebar.success[0].value

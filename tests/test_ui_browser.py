@@ -53,7 +53,7 @@ def server(tmp_path: Path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "ASKDOCS_STORE": ""},
+        env={k: v for k, v in os.environ.items() if k not in ("ASKDOCS_STORE", "ASKDOCS_SETTINGS")},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -95,8 +95,10 @@ def test_first_time_user_uploads_asks_and_opens_the_cited_page(server: str):
         answer = page.locator('[data-testid="stChatMessage"]').nth(1).inner_text()
         assert "[1]" in answer or "[2]" in answer, answer
         page.get_by_text("Open page").first.click()
-        page.locator('[data-testid="stImage"] img').first.wait_for(timeout=2 * MINUTE)
-        page.locator('[data-testid="stImage"]').first.scroll_into_view_if_needed()
-        page.screenshot(path=OUTPUT / "4-cited-page.png", full_page=True)
+        image = page.locator('[data-testid="stImage"] img').first
+        image.wait_for(timeout=2 * MINUTE)
+        image.evaluate("img => img.scrollIntoView({block: 'center'})")
+        page.screenshot(path=OUTPUT / "4-cited-page.png")
+        image.screenshot(path=OUTPUT / "5-page-image.png")
         browser.close()
     assert (OUTPUT / "4-cited-page.png").stat().st_size > 10_000

@@ -49,6 +49,35 @@ def test_supported_spans_mark_the_matching_sentence():
     assert html.startswith('<div class="askdocs-passage">') and "\n" not in html
 
 
+def test_a_long_source_sentence_is_marked_when_it_holds_the_claim():
+    passage = (
+        "The warranty covers the pump. Accessories that ship in the box, such as the portafilter, the "
+        "baskets and the jug, are covered for a shorter period of six months from the date of purchase."
+    )
+    spans = supported_spans(passage, ["The warranty lasts for six months from the date of purchase."])
+    assert [passage[a:b][:11] for a, b in spans] == ["Accessories"]
+
+
+def test_sentences_end_at_punctuation_and_a_space_not_inside_numbers():
+    passage = "price_eur: 14.90; models: K2\nprice_eur: 9.50; models: K2 Pro"
+    spans = supported_spans(passage, ["The screen costs 14.90 for the K2 models"])
+    assert [passage[a:b] for a, b in spans] == ["price_eur: 14.90; models: K2"]
+
+
+def test_pdf_passages_are_shown_as_running_text():
+    wrapped = (
+        "The warranty covers the pump, the boiler\ntogether with its heating element.\n\nNext paragraph."
+    )
+    pdf = Source(1, "w.pdf", "/w.pdf", 1, "", 0.5, wrapped, True)
+    assert pdf.display_text == (
+        "The warranty covers the pump, the boiler together with its heating element.\n\nNext paragraph."
+    )
+    assert marks_for(pdf, "It covers the pump and the boiler with its heating element [1].") == [
+        "The warranty covers the pump, the boiler together with its heating element."
+    ]
+    assert Source(1, "w.txt", "/w.txt", None, "", 0.5, wrapped, True).display_text == wrapped
+
+
 def test_split_cited_keeps_order():
     def source(n, cited):
         return Source(n, "f.txt", "/f.txt", None, "", 0.5, "t", cited)

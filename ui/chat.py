@@ -137,8 +137,9 @@ def show_source(source: src.Source, answer: str, key: str) -> None:
         st.markdown(
             f"**{src.escape_text(source.label)}** &nbsp; relevance {source.score:.2f}", unsafe_allow_html=True
         )
-        spans = src.supported_spans(source.text, src.claims_for(answer, source.n)) if source.cited else []
-        st.markdown(src.marked_html(source.text, spans), unsafe_allow_html=True)
+        text = source.display_text
+        spans = src.supported_spans(text, src.claims_for(answer, source.n)) if source.cited else []
+        st.markdown(src.marked_html(text, spans), unsafe_allow_html=True)
         label = f"Open page {source.page}" if source.is_pdf and source.page else "Open in document"
         if st.toggle(label, key=f"open-{key}"):
             show_origin(source, answer)
@@ -155,6 +156,7 @@ def show_origin(source: src.Source, answer: str) -> None:
             page_image(str(path), source.page, marks, path.stat().st_mtime_ns),
             caption=source.label,
             output_format="PNG",
+            width=560,
         )
         return
     section = src.surrounding_text(path, source.text, source.page, source.heading)

@@ -138,11 +138,12 @@ def run_sync(store: Store, work: Callable[[Manifest, coll.Progress], SyncReport]
         return None
 
 
-def finish(report: SyncReport | None, problems: list[str]) -> None:
+def finish(report: SyncReport | None, problems: list[str], summary: str = "") -> None:
     """Keep the report for the next run (which shows it), reset the inputs, rerun."""
     if report:
         problems = problems + coll.report_problems(report)
-    st.session_state["last_report"] = (coll.report_summary(report) if report else "", problems)
+        summary = coll.report_summary(report)
+    st.session_state["last_report"] = (summary, problems)
     st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
     st.rerun()
 
@@ -167,7 +168,7 @@ def render_files(settings: Settings, store: Store, files: list[dict]) -> None:
         if st.button("Remove from collection", icon=":material/delete:", key="remove"):
             with write_lock(str(store.layout.root)), manifest_for(store) as manifest:
                 coll.remove_file(store, manifest, chosen)
-            finish(None, [])
+            finish(None, [], f"Removed {names[chosen]} from the collection (the file itself is kept)")
     if st.button(
         "Re-sync all files", icon=":material/sync:", help="Re-index changed files, drop vanished ones"
     ):

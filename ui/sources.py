@@ -17,7 +17,9 @@ from typing import Any
 from ingest.loaders import LoadError, loader_for
 from rag.citations import content_words
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+# A sentence: up to . ! or ? followed by a space (not the dot in 14.90), or to the end of its line.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+_LINE_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # Characters Markdown (and Streamlit's LaTeX) would interpret, replaced by numeric entities.
 _ESCAPES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|$~:"} | {"\n": "<br>", "\r": ""}
@@ -59,6 +61,11 @@ class Source:
     def is_pdf(self) -> bool:
         return self.path.lower().endswith(".pdf")
 
+    @property
+    def display_text(self) -> str:
+        """The passage as shown: a PDF's layout line breaks joined into running text."""
+        return _LINE_WRAP.sub(" ", self.text) if self.is_pdf else self.text
+
 
 def split_cited(sources: list[Source]) -> tuple[list[Source], list[Source]]:
     """(sources the answer cites, sources only retrieved)."""
@@ -76,14 +83,12 @@ def claims_for(answer: str, n: int) -> list[str]:
 
 
 def supported_spans(text: str, claims: list[str]) -> list[tuple[int, int]]:
-    """Character spans of the passage's sentences that share enough words with the claims."""
-    wanted = set().union(*(content_words(c) for c in claims)) if claims else set()
-    if not wanted:
-        return []
+    """Character spans of the passage's sentences that hold at least half of some claim's content words."""
+    wanted = [words for words in map(content_words, claims) if len(words) >= 2]
     spans = []
     for match in _SENTENCE.finditer(text):
         words = content_words(match.group())
-        if len(words) >= 2 and len(words & wanted) / len(words) >= MIN_OVERLAP:
+        if any(len(words & claim) >= max(2, MIN_OVERLAP * len(claim)) for claim in wanted):
             start = match.start() + len(match.group()) - len(match.group().lstrip())
             spans.append((start, match.end()))
     return spans
@@ -202,5 +207,6 @@ def _text_boxes(pdf_page: Any, marks: list[str]) -> list[tuple[float, float, flo
 
 def marks_for(source: Source, answer: str) -> list[str]:
     """The passage text to box on the page: its supported sentences, else the whole passage."""
-    spans = supported_spans(source.text, claims_for(answer, source.n))
-    return [source.text[a:b] for a, b in spans] or [source.text]
+    text = source.display_text
+    spans = supported_spans(text, claims_for(answer, source.n))
+    return [text[a:b] for a, b in spans] or [text]
