@@ -23,6 +23,11 @@ OUTPUT = ROOT / "tests" / "output" / "browser"
 MINUTE = 60_000  # Playwright waits are in milliseconds
 
 
+def settle(page) -> None:
+    """Wait until Streamlit has finished the current script run (its running indicator is gone)."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=10 * MINUTE)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -76,11 +81,13 @@ def test_first_time_user_uploads_asks_and_opens_the_cited_page(server: str):
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(server)
         page.get_by_text("Your collection is empty").wait_for(timeout=3 * MINUTE)
+        settle(page)
         page.screenshot(path=OUTPUT / "1-empty.png")
 
         page.locator("input[type=file]").first.set_input_files(ROOT / "data" / "warranty.pdf")
         page.get_by_role("button", name="Add to collection").click()
         page.get_by_text("1 added").wait_for(timeout=5 * MINUTE)
+        settle(page)
         page.screenshot(path=OUTPUT / "2-uploaded.png")
 
         question = page.get_by_placeholder("Ask about your documents…")
@@ -90,6 +97,7 @@ def test_first_time_user_uploads_asks_and_opens_the_cited_page(server: str):
             page.get_by_text("Loading the language model")
         ).first.wait_for(timeout=2 * MINUTE)
         page.get_by_text("Sources", exact=True).wait_for(timeout=10 * MINUTE)
+        settle(page)
         page.screenshot(path=OUTPUT / "3-answer.png", full_page=True)
 
         answer = page.locator('[data-testid="stChatMessage"]').nth(1).inner_text()
@@ -97,6 +105,7 @@ def test_first_time_user_uploads_asks_and_opens_the_cited_page(server: str):
         page.get_by_text("Open page").first.click()
         image = page.locator('[data-testid="stImage"] img').first
         image.wait_for(timeout=2 * MINUTE)
+        settle(page)
         image.evaluate("img => img.scrollIntoView({block: 'center'})")
         page.screenshot(path=OUTPUT / "4-cited-page.png")
         image.screenshot(path=OUTPUT / "5-page-image.png")

@@ -38,6 +38,7 @@ def test_claims_for_picks_the_sentences_citing_a_source():
     answer = "The warranty lasts two years [1]. Descale monthly [2]. Both apply [1, 2]."
     assert claims_for(answer, 1) == ["The warranty lasts two years .", "Both apply ."]
     assert claims_for(answer, 3) == []
+    assert claims_for("It lasts two years. [2] Parts too.", 2) == ["It lasts two years."]
 
 
 def test_supported_spans_mark_the_matching_sentence():

@@ -44,7 +44,9 @@ def main() -> None:
         st.caption("Answers from your documents, on this machine.")
         render_conversations(memory)
         st.divider()
-        with st.expander("Collection", icon=":material/folder:", expanded=store.count() == 0):
+        # Open while empty, and after an action in it (so its report stays in view).
+        open_collection = store.count() == 0 or "last_report" in st.session_state
+        with st.expander("Collection", icon=":material/folder:", expanded=open_collection):
             render_collection(settings, store)
         with st.expander("Settings", icon=":material/settings:"):
             render_settings(settings)

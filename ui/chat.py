@@ -44,7 +44,7 @@ def current_session(memory: ConversationStore) -> Session | None:
 
 def render_chat(settings: Settings, store: Store, memory: ConversationStore) -> None:
     session = current_session(memory)
-    st.header(session.title if session else "New chat", anchor=False)
+    st.header(src.answer_markdown(session.title) if session else "New chat", anchor=False)
     empty = store.count() == 0
     if empty:
         st.info(EMPTY_COLLECTION, icon=":material/upload_file:")
@@ -63,7 +63,7 @@ def show_turn(turn: Turn, key: str, warnings: list[str] | None = None) -> None:
         st.markdown(src.answer_markdown(turn.question))
     with st.chat_message("assistant"):
         if turn.standalone and turn.standalone != turn.question:
-            st.caption(f"Searched as: {turn.standalone}")
+            st.caption(f"Searched as: {src.answer_markdown(turn.standalone)}")
         st.markdown(src.answer_markdown(turn.answer))
         for warning in warnings or []:
             st.caption(f":material/info: {warning}")

@@ -25,6 +25,10 @@ from ui.state import PROJECT_SETTINGS, manifest_for, settings_path, write_lock
 MAX_LISTED = 30
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 # ---- conversations
 
 
@@ -67,7 +71,7 @@ def render_collection(settings: Settings, store: Store) -> None:
         info = coll.collection_info(store, manifest)
         files = coll.files_table(manifest)
     st.caption(
-        f"{info.files} files · {info.chunks} chunks · last sync {info.last_sync_text}  \n"
+        f"{plural(info.files, 'file')} · {plural(info.chunks, 'chunk')} · last sync {info.last_sync_text}  \n"
         f"embeddings: {info.embedding_model or settings.embeddings.model}"
     )
     show_last_report()

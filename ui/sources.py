@@ -19,6 +19,7 @@ from rag.citations import content_words
 
 # A sentence: up to . ! or ? followed by a space (not the dot in 14.90), or to the end of its line.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+_LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\][\s.]*)+")
 _LINE_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # Characters Markdown (and Streamlit's LaTeX) would interpret, replaced by numeric entities.
@@ -73,13 +74,21 @@ def split_cited(sources: list[Source]) -> tuple[list[Source], list[Source]]:
 
 
 def claims_for(answer: str, n: int) -> list[str]:
-    """The answer's sentences that cite source `n` (markers removed)."""
-    claims = []
+    """The answer's sentences that cite source `n` (markers removed); "… purchase. [1]" cites too."""
+    sentences: list[tuple[str, set[int]]] = []
     for sentence in _SENTENCE.findall(answer):
-        numbers = {int(x) for group in _MARKERS.findall(sentence) for x in group.split(",")}
-        if n in numbers:
-            claims.append(_MARKERS.sub("", sentence).strip())
-    return claims
+        leading = _LEADING_MARKERS.match(sentence)
+        if leading and sentences:  # markers placed after the previous sentence's full stop
+            sentences[-1][1].update(_numbers(leading.group()))
+            sentence = sentence[leading.end() :]
+        text = _MARKERS.sub("", sentence).strip()
+        if text.strip(" .!?"):
+            sentences.append((text, _numbers(sentence)))
+    return [text for text, numbers in sentences if n in numbers]
+
+
+def _numbers(text: str) -> set[int]:
+    return {int(x) for group in _MARKERS.findall(text) for x in group.split(",")}
 
 
 def supported_spans(text: str, claims: list[str]) -> list[tuple[int, int]]:
