@@ -7,6 +7,7 @@ text logic lives in `ui.sources`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rag.memory import ConversationStore, Session, Turn
 from rag.settings import Settings
 from rag.store import Store
 from ui import sources as src
-from ui.state import model_for
+from ui.state import answer_lock, model_for
 
 EMPTY_COLLECTION = (
     "**Your collection is empty.** Add documents in the sidebar under **Collection**: upload files "
@@ -84,7 +85,7 @@ def ask(
             chain = answer_chain(settings, store, model_for(settings, store))
             session = session or memory.create()
             st.session_state["session_id"] = session.id
-            answer = stream_into_page(Conversation(chain, memory, session).stream(question))
+            answer = stream_into_page(Conversation(chain, memory, session).stream(question), answer_lock())
         except AskdocsError as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -93,12 +94,15 @@ def ask(
     st.rerun()  # draw the stored turn (and the new conversation in the sidebar) like every other
 
 
-def stream_into_page(events: Iterator[Event]) -> Answer:
+def stream_into_page(events: Iterator[Event], lock: threading.Lock) -> Answer:
     """Show the tokens as they come, then the finished answer (with attributed citations) in their place."""
     done: list[Answer] = []
     status = st.empty()
-    status.caption(":material/search: Searching your documents…")
     box = st.empty()
+    if not lock.acquire(blocking=False):
+        status.caption(":material/hourglass: Another tab is being answered; yours is next…")
+        lock.acquire()
+    status.caption(":material/search: Searching your documents…")
 
     def tokens() -> Iterator[str]:
         for event in events:
@@ -111,8 +115,11 @@ def stream_into_page(events: Iterator[Event]) -> Answer:
             elif isinstance(event, DoneEvent):
                 done.append(event.answer)
 
-    with box.container():
-        st.write_stream(tokens())
+    try:
+        with box.container():
+            st.write_stream(tokens())
+    finally:
+        lock.release()
     status.empty()
     box.markdown(src.answer_markdown(done[0].text))
     return done[0]

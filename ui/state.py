@@ -64,6 +64,12 @@ def shared_model(spec: str, llm_key: str, _settings: Settings, _store: Store) ->
 
 
 @st.cache_resource(show_spinner=False)
+def answer_lock() -> threading.Lock:
+    """One answer at a time per process: a local model (llama.cpp) is not safe to run from two threads."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
 def write_lock(root: str) -> threading.Lock:
     """One lock per store folder: ingesting, removing and re-syncing never overlap."""
     return threading.Lock()
