@@ -1,5 +1,5 @@
 from rag.passages import Passage
-from rag.prompts import ANSWER_PROMPT, fit_sources, format_sources
+from rag.prompts import ANSWER_PROMPT, fit_sources, format_sources, source_budget
 
 
 def passage(rank: int, text: str = "The pump is covered for two years.") -> Passage:
@@ -27,6 +27,6 @@ def test_prompt_has_system_rules_and_question_last():
 
 def test_fit_drops_lowest_ranked_sources_first():
     passages = [passage(i, "x" * 3000) for i in range(1, 6)]
-    kept = fit_sources(passages, "q?", n_ctx=4096, max_tokens=384)
+    kept = fit_sources(passages, source_budget(4096, 384, "q?"))
     assert [p.rank for p in kept] == [1, 2, 3]
-    assert fit_sources(passages, "q?", n_ctx=100_000, max_tokens=384) == passages
+    assert fit_sources(passages, source_budget(100_000, 384, "q?")) == passages
