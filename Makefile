@@ -17,7 +17,7 @@ export SCARF_NO_ANALYTICS := true
 export DO_NOT_TRACK := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 
-.PHONY: install run test lint format bench clean-store
+.PHONY: install browser run ui test lint format bench clean-store
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -45,15 +45,24 @@ spacy-model: | $(PY)
 	  $(PIP) install $(SPACY_BUILD)/en_core_web_sm-3.8.0/dist/en_core_web_sm-3.8.0-py3-none-any.whl; \
 	fi
 
+# The browser test drives Debian's chromium (never `playwright install`, which downloads a browser build).
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium
+
+# Ingest the sample documents, then serve the chat page on http://127.0.0.1:$(PORT) (Ctrl-C stops it).
+PORT ?= 8501
 run: install
 	$(ASKDOCS) ingest data
-	$(ASKDOCS) ask "$(QUESTION)"
-	@echo
-	@echo "Ask your own questions:   $(ASKDOCS) ask \"...\""
-	@echo "Add your documents:       $(ASKDOCS) ingest ~/papers ~/notes"
-	@echo "(The chat page arrives with the UI issue; until then the CLI is the way in.)"
+	@echo "Terminal instead of the page:  $(ASKDOCS) ask \"$(QUESTION)\"   or   $(ASKDOCS) chat"
+	$(ASKDOCS) ui --port $(PORT)
 
-test: install
+ui: install
+	$(ASKDOCS) ui --port $(PORT)
+
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest

@@ -223,6 +223,58 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             typer.echo(f"{key:>16}: {value}")
 
 
+@app.command()
+def ui(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: ui.port).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (default: ui.host, loopback).")
+    ] = None,
+) -> None:
+    """Open the chat page in your browser (Streamlit, on this machine only by default)."""
+    import os
+    import subprocess
+
+    settings: Settings = ctx.obj
+    command = ui_command(settings, port, host)
+    env = {**os.environ, "ASKDOCS_STORE": str(settings.store.path)}
+    chosen = _settings_path(ctx.parent.params.get("settings") if ctx.parent else None)
+    if chosen is not None:
+        env["ASKDOCS_SETTINGS"] = str(chosen.absolute())
+    typer.echo(
+        f"askdocs page: http://{host or settings.ui.host}:{port or settings.ui.port} (Ctrl-C stops it)"
+    )
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+def ui_command(settings: Settings, port: int | None = None, host: str | None = None) -> list[str]:
+    """The `streamlit run` command line for the page: headless, no usage statistics, upload limit set."""
+    page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(page),
+        "--server.address",
+        host or settings.ui.host,
+        "--server.port",
+        str(port or settings.ui.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(settings.ui.upload_max_mb),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+
+
 @app.command("eval")
 def eval_command(
     ctx: typer.Context,

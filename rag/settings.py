@@ -6,6 +6,7 @@ arguments. This module does not read environment variables: the CLI maps `ASKDOC
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +64,12 @@ class ChatSettings(_Section):
     condense: Literal["auto", "always", "never"] = "auto"  # rewrite follow-ups into standalone questions
 
 
+class UISettings(_Section):
+    host: str = "127.0.0.1"  # the page listens on loopback only unless changed deliberately
+    port: int = Field(8501, ge=1, le=65535)
+    upload_max_mb: int = Field(50, ge=1, le=2048)  # largest document the page accepts
+
+
 class Settings(_Section):
     store: StoreSettings = StoreSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
@@ -70,6 +77,7 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
+    ui: UISettings = UISettings()
 
     def with_store(self, path: Path) -> Settings:
         """A copy whose store lives at `path`."""
@@ -118,3 +126,41 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         embeddings = settings.embeddings.model_copy(update={"model": str(base / model)})
         settings = settings.model_copy(update={"embeddings": embeddings})
     return settings
+
+
+def update_settings_file(path: Path, changes: dict[str, dict[str, Any]]) -> Settings:
+    """Write `{section: {key: value}}` into a settings file, keeping its comments; validated first.
+
+    Returns the new settings (paths resolved as `load_settings` does). Nothing is written when a value is
+    refused; the error names the key."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    for section, values in changes.items():
+        for key, value in values.items():
+            text = _set_yaml_value(text, section, key, value)
+    try:
+        raw = yaml.safe_load(text) or {}
+        Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(f"{path}: {_first_problem(exc)}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)
+    return load_settings(path)
+
+
+def _set_yaml_value(text: str, section: str, key: str, value: Any) -> str:
+    """`text` with `section.key` set to `value`: the line replaced in place (comment kept), or added."""
+    rendered = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{section}:"), None)
+    if start is None:
+        return text.rstrip("\n") + f"\n\n{section}:\n  {key}: {rendered}\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "#")), len(lines))
+    for i in range(start + 1, end):
+        match = re.match(rf"^(\s+){re.escape(key)}:\s*([^#]*?)(\s*#.*)?$", lines[i])
+        if match:
+            lines[i] = f"{match.group(1)}{key}: {rendered}{match.group(3) or ''}"
+            return "\n".join(lines) + "\n"
+    lines.insert(start + 1, f"  {key}: {rendered}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,118 @@
+"""Source display: escaping, which passage sentences an answer rests on, PDF pages with the passage boxed."""
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from ui.sources import (
+    Source,
+    answer_markdown,
+    claims_for,
+    escape_text,
+    find_span,
+    marked_html,
+    marks_for,
+    render_pdf_page,
+    split_cited,
+    supported_spans,
+    surrounding_text,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def test_escape_text_leaves_nothing_for_html_or_markdown_to_interpret():
+    hostile = "<script>alert(1)</script> **bold** [link](http://x) $x$ `code` # title\nnext"
+    escaped = escape_text(hostile)
+    for raw in ("<script", "**", "[link]", "(http", "$", "`", "# "):
+        assert raw not in escaped
+    assert "&#60;script&#62;" in escaped and escaped.count("<br>") == 1
+
+
+def test_answer_markdown_shows_dollars_and_tags_literally():
+    assert answer_markdown("It costs $14.90 <b>now</b> [1]") == "It costs \\$14.90 &lt;b>now&lt;/b> [1]"
+
+
+def test_claims_for_picks_the_sentences_citing_a_source():
+    answer = "The warranty lasts two years [1]. Descale monthly [2]. Both apply [1, 2]."
+    assert claims_for(answer, 1) == ["The warranty lasts two years .", "Both apply ."]
+    assert claims_for(answer, 3) == []
+    assert claims_for("It lasts two years. [2] Parts too.", 2) == ["It lasts two years."]
+
+
+def test_supported_spans_mark_the_matching_sentence():
+    passage = "Shipping is free. The warranty covers the pump for two years. Call us anytime."
+    spans = supported_spans(passage, ["The warranty covers the pump for two years."])
+    assert [passage[a:b] for a, b in spans] == ["The warranty covers the pump for two years."]
+    html = marked_html(passage, spans)
+    assert "<mark>The warranty covers the pump for two years&#46;</mark>" in html
+    assert html.startswith('<div class="askdocs-passage">') and "\n" not in html
+
+
+def test_a_long_source_sentence_is_marked_when_it_holds_the_claim():
+    passage = (
+        "The warranty covers the pump. Accessories that ship in the box, such as the portafilter, the "
+        "baskets and the jug, are covered for a shorter period of six months from the date of purchase."
+    )
+    spans = supported_spans(passage, ["The warranty lasts for six months from the date of purchase."])
+    assert [passage[a:b][:11] for a, b in spans] == ["Accessories"]
+
+
+def test_sentences_end_at_punctuation_and_a_space_not_inside_numbers():
+    passage = "price_eur: 14.90; models: K2\nprice_eur: 9.50; models: K2 Pro"
+    spans = supported_spans(passage, ["The screen costs 14.90 for the K2 models"])
+    assert [passage[a:b] for a, b in spans] == ["price_eur: 14.90; models: K2"]
+
+
+def test_pdf_passages_are_shown_as_running_text():
+    wrapped = (
+        "The warranty covers the pump, the boiler\ntogether with its heating element.\n\nNext paragraph."
+    )
+    pdf = Source(1, "w.pdf", "/w.pdf", 1, "", 0.5, wrapped, True)
+    assert pdf.display_text == (
+        "The warranty covers the pump, the boiler together with its heating element.\n\nNext paragraph."
+    )
+    assert marks_for(pdf, "It covers the pump and the boiler with its heating element [1].") == [
+        "The warranty covers the pump, the boiler together with its heating element."
+    ]
+    assert Source(1, "w.txt", "/w.txt", None, "", 0.5, wrapped, True).display_text == wrapped
+
+
+def test_split_cited_keeps_order():
+    def source(n, cited):
+        return Source(n, "f.txt", "/f.txt", None, "", 0.5, "t", cited)
+
+    cited, also = split_cited([source(1, False), source(2, True), source(3, False)])
+    assert [s.n for s in cited] == [2] and [s.n for s in also] == [1, 3]
+
+
+def test_find_span_ignores_whitespace_and_case():
+    haystack = "Line one ends\r\nhere.  The   Warranty\ncovers parts."
+    start, end = find_span(haystack, "the warranty covers parts.")
+    assert haystack[start:end] == "The   Warranty\ncovers parts."
+    assert find_span(haystack, "not there") is None
+
+
+def test_render_pdf_page_boxes_the_passage():
+    from ingest.loaders import load_pdf
+
+    page = load_pdf(DATA / "warranty.pdf")[0]
+    sentence = page.text.strip().splitlines()[0]
+    plain = Image.open(io.BytesIO(render_pdf_page(DATA / "warranty.pdf", page.page, [])))
+    marked = Image.open(io.BytesIO(render_pdf_page(DATA / "warranty.pdf", page.page, [sentence])))
+    assert plain.size == marked.size and plain.size[0] > 500
+    assert plain.tobytes() != marked.tobytes()
+    orange = (220, 120, 0)
+    assert orange in {marked.getpixel((x, y)) for x in range(0, marked.size[0], 2) for y in range(0, 400, 2)}
+
+
+def test_marks_for_falls_back_to_the_whole_passage():
+    source = Source(1, "f.pdf", "/f.pdf", 1, "", 0.5, "Alpha beta gamma delta.", True)
+    assert marks_for(source, "Unrelated words entirely [1].") == ["Alpha beta gamma delta."]
+
+
+def test_surrounding_text_is_the_section_the_passage_came_from():
+    text = surrounding_text(DATA / "setup-guide.md", "descal", None, "")
+    assert text is not None and len(text) > 20
+    assert surrounding_text(DATA / "missing.md", "x", None, "") is None

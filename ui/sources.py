@@ -1,0 +1,221 @@
+"""Sources under an answer: which passage sentences the answer rests on, escaped HTML with them marked,
+and the place a source came from (a PDF page rendered as an image with the passage boxed, or the
+surrounding text of other formats).
+
+Document text is never trusted: every character that HTML or Markdown would interpret is escaped before
+`<mark>` tags are added. This module does not use Streamlit and does not search the store.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.loaders import LoadError, loader_for
+from rag.citations import content_words
+
+# A sentence: up to . ! or ? followed by a space (not the dot in 14.90), or to the end of its line.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
+_LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\][\s.]*)+")
+_LINE_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
+_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# Characters Markdown (and Streamlit's LaTeX) would interpret, replaced by numeric entities.
+_ESCAPES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|$~:"} | {"\n": "<br>", "\r": ""}
+MIN_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered source of an answer, as stored with the turn."""
+
+    n: int
+    file: str
+    path: str
+    page: int | None
+    heading: str
+    score: float
+    text: str
+    cited: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Source:
+        return cls(
+            n=int(data["n"]),
+            file=str(data.get("file", "")),
+            path=str(data.get("path", "")),
+            page=data.get("page"),
+            heading=str(data.get("heading", "")),
+            score=float(data.get("score", 0.0)),
+            text=str(data.get("text", "")),
+            cited=bool(data.get("cited")),
+        )
+
+    @property
+    def label(self) -> str:
+        where = f"page {self.page}" if self.page is not None else (self.heading or "")
+        return " · ".join(part for part in (f"[{self.n}] {self.file}", where) if part)
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.path.lower().endswith(".pdf")
+
+    @property
+    def display_text(self) -> str:
+        """The passage as shown: a PDF's layout line breaks joined into running text."""
+        return _LINE_WRAP.sub(" ", self.text) if self.is_pdf else self.text
+
+
+def split_cited(sources: list[Source]) -> tuple[list[Source], list[Source]]:
+    """(sources the answer cites, sources only retrieved)."""
+    return [s for s in sources if s.cited], [s for s in sources if not s.cited]
+
+
+def claims_for(answer: str, n: int) -> list[str]:
+    """The answer's sentences that cite source `n` (markers removed); "… purchase. [1]" cites too."""
+    sentences: list[tuple[str, set[int]]] = []
+    for sentence in _SENTENCE.findall(answer):
+        leading = _LEADING_MARKERS.match(sentence)
+        if leading and sentences:  # markers placed after the previous sentence's full stop
+            sentences[-1][1].update(_numbers(leading.group()))
+            sentence = sentence[leading.end() :]
+        text = _MARKERS.sub("", sentence).strip()
+        if text.strip(" .!?"):
+            sentences.append((text, _numbers(sentence)))
+    return [text for text, numbers in sentences if n in numbers]
+
+
+def _numbers(text: str) -> set[int]:
+    return {int(x) for group in _MARKERS.findall(text) for x in group.split(",")}
+
+
+def supported_spans(text: str, claims: list[str]) -> list[tuple[int, int]]:
+    """Character spans of the passage's sentences that hold at least half of some claim's content words."""
+    wanted = [words for words in map(content_words, claims) if len(words) >= 2]
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        words = content_words(match.group())
+        if any(len(words & claim) >= max(2, MIN_OVERLAP * len(claim)) for claim in wanted):
+            start = match.start() + len(match.group()) - len(match.group().lstrip())
+            spans.append((start, match.end()))
+    return spans
+
+
+def escape_text(text: str) -> str:
+    """Text safe to put inside HTML rendered as Markdown: nothing in it is interpreted."""
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
+    """The escaped text with each span wrapped in `<mark>`, on one line (one HTML block)."""
+    pieces, cursor = [], 0
+    for start, end in sorted(spans):
+        if start < cursor:
+            continue
+        pieces += [escape_text(text[cursor:start]), "<mark>", escape_text(text[start:end]), "</mark>"]
+        cursor = end
+    pieces.append(escape_text(text[cursor:]))
+    return '<div class="askdocs-passage">' + "".join(pieces) + "</div>"
+
+
+def answer_markdown(text: str) -> str:
+    """An answer as Markdown: dollar signs and raw HTML shown literally."""
+    return text.replace("\\", "\\\\").replace("$", "\\$").replace("<", "&lt;")
+
+
+# ---- where a source came from
+
+
+def surrounding_text(path: Path, passage: str, page: int | None, heading: str) -> str | None:
+    """The section (page, slide or heading block) of the file the passage was cut from, if it can be read."""
+    loader = loader_for(path)
+    if loader is None or not path.is_file():
+        return None
+    try:
+        sections = loader(path)
+    except (LoadError, OSError):
+        return None
+    same_place = [s for s in sections if s.page == page and s.heading == heading] or sections
+    probe = " ".join(passage.split())[:80]
+    for section in same_place:
+        if probe and probe in " ".join(section.text.split()):
+            return section.text
+    words = content_words(passage)
+    best = max(same_place, key=lambda s: len(words & content_words(s.text)), default=None)
+    return best.text if best else None
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """Lower-cased text with whitespace runs as one space, and each kept character's original index."""
+    out, index = [], []
+    for i, char in enumerate(text):
+        if char.isspace() or char in "\r\n\x02\ufffe":
+            if out and out[-1] != " ":
+                out.append(" ")
+                index.append(i)
+            continue
+        out.append(char.lower())
+        index.append(i)
+    return "".join(out), index
+
+
+def find_span(haystack: str, needle: str) -> tuple[int, int] | None:
+    """Where `needle` occurs in `haystack`, ignoring case and whitespace differences (original indices)."""
+    norm_hay, index = _normalised(haystack)
+    norm_needle = " ".join(needle.lower().split())
+    at = norm_hay.find(norm_needle) if norm_needle else -1
+    if at < 0:
+        return None
+    return index[at], index[at + len(norm_needle) - 1] + 1
+
+
+def render_pdf_page(path: Path, page: int, marks: list[str], scale: float = 1.5) -> bytes:
+    """The page (numbered from 1) as PNG bytes, with a box around each text in `marks` found on it."""
+    import pypdfium2
+    from PIL import ImageDraw
+
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        pdf_page = pdf[page - 1]
+        image = pdf_page.render(scale=scale).to_pil().convert("RGB")
+        boxes = _text_boxes(pdf_page, marks)
+        height = pdf_page.get_height()
+    finally:
+        pdf.close()
+    overlay = ImageDraw.Draw(image, "RGBA")
+    for left, bottom, right, top in boxes:
+        rect = (
+            left * scale - 2,
+            (height - top) * scale - 2,
+            right * scale + 2,
+            (height - bottom) * scale + 2,
+        )
+        overlay.rectangle(rect, fill=(255, 214, 0, 70), outline=(220, 120, 0, 255), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _text_boxes(pdf_page: Any, marks: list[str]) -> list[tuple[float, float, float, float]]:
+    textpage = pdf_page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+        boxes = []
+        for mark in marks:
+            span = find_span(text, mark)
+            if span is None:
+                continue
+            count = textpage.count_rects(span[0], span[1] - span[0])
+            boxes += [textpage.get_rect(i) for i in range(count)]
+        return boxes
+    finally:
+        textpage.close()
+
+
+def marks_for(source: Source, answer: str) -> list[str]:
+    """The passage text to box on the page: its supported sentences, else the whole passage."""
+    text = source.display_text
+    spans = supported_spans(text, claims_for(answer, source.n))
+    return [text[a:b] for a, b in spans] or [text]

@@ -1,0 +1,102 @@
+"""What the page keeps: resources built once per process (`st.cache_resource`) and per-browser state.
+
+The settings file is chosen as the CLI chooses it (`ASKDOCS_SETTINGS`, else `./settings.yaml`, else the
+project's), and `ASKDOCS_STORE` overrides the store folder; `askdocs ui` passes both to the page. The
+embedding model, the Chroma store, the conversation store and each chat model are built once and shared
+by every browser tab; all writes to the store go through one lock, in this process only. Nothing heavy
+happens at import time. This module does not draw anything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from ingest.manifest import Manifest
+from rag.llms import LoadedModel
+from rag.memory import ConversationStore
+from rag.settings import Settings, load_settings
+from rag.store import Store
+
+PROJECT_SETTINGS = Path(__file__).resolve().parent.parent / "settings.yaml"
+
+
+def settings_path() -> Path | None:
+    """The settings file in use (the same choice as the CLI's); None means the defaults."""
+    explicit = os.environ.get("ASKDOCS_SETTINGS")
+    if explicit:
+        return Path(explicit)
+    for candidate in (Path.cwd() / "settings.yaml", PROJECT_SETTINGS):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def current_settings() -> Settings:
+    """Settings as the file says now, with the `ASKDOCS_STORE` override applied."""
+    settings = load_settings(settings_path())
+    store = os.environ.get("ASKDOCS_STORE")
+    return settings.with_store(Path(store).absolute()) if store else settings
+
+
+@st.cache_resource(show_spinner="Opening the document store…")
+def shared_store(root: str, collection: str, embedding_model: str, _settings: Settings) -> Store:
+    from rag.components import open_collection
+
+    return open_collection(_settings, root=Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def shared_memory(path: str) -> ConversationStore:
+    return ConversationStore(Path(path))
+
+
+@st.cache_resource(show_spinner="Loading the language model (first question only)…")
+def shared_model(spec: str, llm_key: str, _settings: Settings, _store: Store) -> LoadedModel:
+    from rag.components import load_model
+
+    return load_model(_settings, _store, spec)
+
+
+@st.cache_resource(show_spinner=False)
+def answer_lock() -> threading.Lock:
+    """One answer at a time per process: a local model (llama.cpp) is not safe to run from two threads."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def write_lock(root: str) -> threading.Lock:
+    """One lock per store folder: ingesting, removing and re-syncing never overlap."""
+    return threading.Lock()
+
+
+def store_for(settings: Settings) -> Store:
+    return shared_store(
+        str(settings.store.path), settings.store.collection, settings.embeddings.model, settings
+    )
+
+
+def memory_for(settings: Settings) -> ConversationStore:
+    from rag.store import StoreLayout
+
+    return shared_memory(str(StoreLayout(settings.store.path).conversations_path))
+
+
+def model_for(settings: Settings, store: Store) -> LoadedModel:
+    """The configured chat model, built on first use; a change of any `llm` setting builds a new one."""
+    return shared_model(settings.llm.spec, settings.llm.model_dump_json(), settings, store)
+
+
+@contextmanager
+def manifest_for(store: Store) -> Iterator[Manifest]:
+    """The manifest, opened for this script run (SQLite connections stay in their thread)."""
+    manifest = Manifest(store.layout.manifest_path)
+    try:
+        yield manifest
+    finally:
+        manifest.close()
