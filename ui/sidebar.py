@@ -170,8 +170,12 @@ def render_files(settings: Settings, store: Store, files: list[dict]) -> None:
         names = {row["path"]: f"{row['file']} ({row['folder']})" for row in files}
         chosen = st.selectbox("File", list(names), format_func=names.get, key="remove-choice")
         if st.button("Remove from collection", icon=":material/delete:", key="remove"):
-            with write_lock(str(store.layout.root)), manifest_for(store) as manifest:
-                coll.remove_file(store, manifest, chosen)
+            try:
+                with write_lock(str(store.layout.root)), manifest_for(store) as manifest:
+                    coll.remove_file(store, manifest, chosen)
+            except AskdocsError as exc:
+                st.error(str(exc))
+                return
             finish(None, [], f"Removed {names[chosen]} from the collection (the file itself is kept)")
     if st.button(
         "Re-sync all files", icon=":material/sync:", help="Re-index changed files, drop vanished ones"

@@ -3,8 +3,9 @@
 The settings file is chosen as the CLI chooses it (`ASKDOCS_SETTINGS`, else `./settings.yaml`, else the
 project's), and `ASKDOCS_STORE` overrides the store folder; `askdocs ui` passes both to the page. The
 embedding model, the Chroma store, the conversation store and each chat model are built once and shared
-by every browser tab; all writes to the store go through one lock, in this process only. Nothing heavy
-happens at import time. This module does not draw anything.
+by every browser tab; writes to the store take this process's lock and the store's file lock
+(`rag.lock`), so a CLI `ingest` running at the same time is named instead of corrupting anything. Nothing
+heavy happens at import time. This module does not draw anything.
 """
 
 from __future__ import annotations
@@ -70,9 +71,18 @@ def answer_lock() -> threading.Lock:
 
 
 @st.cache_resource(show_spinner=False)
-def write_lock(root: str) -> threading.Lock:
-    """One lock per store folder: ingesting, removing and re-syncing never overlap."""
+def _thread_lock(root: str) -> threading.Lock:
     return threading.Lock()
+
+
+@contextmanager
+def write_lock(root: str) -> Iterator[None]:
+    """One writer per store folder: this page's tabs queue on a thread lock, and another process (a CLI
+    `ingest`) holding the store's file lock makes the write fail with `StoreBusyError`, naming it."""
+    from rag.lock import write_lock as store_write_lock
+
+    with _thread_lock(root), store_write_lock(Path(root), "chat page"):
+        yield
 
 
 def store_for(settings: Settings) -> Store:
