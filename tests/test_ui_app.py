@@ -199,3 +199,17 @@ def test_folder_path_remove_and_resync(tmp_path, monkeypatch, docs):
     (docs / "release-notes.txt").unlink()
     [b for b in at.sidebar.button if b.label == "Re-sync all files"][0].click().run()
     assert "6 unchanged, 1 removed" in at.sidebar.success[0].value
+
+
+def test_a_cli_ingest_holding_the_store_is_named_not_overrun(tmp_path, monkeypatch, store):
+    import os
+
+    from rag.lock import write_lock
+
+    at = page(tmp_path, monkeypatch, store)
+    with write_lock(store, "ingest"):
+        [b for b in at.sidebar.button if b.label == "Re-sync all files"][0].click().run()
+        at.sidebar.button(key="remove").click().run()
+    assert not at.exception
+    errors = texts(at.sidebar.error)
+    assert f"process {os.getpid()} (ingest, since" in errors and "is writing to the store" in errors
