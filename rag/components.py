@@ -50,9 +50,13 @@ def collection_and_manifest(settings: Settings, root: Path | None = None) -> Ite
 
 
 def answer_chain(
-    settings: Settings, store: Store, llm_spec: str | None = None, k: int | None = None
+    settings: Settings,
+    store: Store,
+    llm_spec: str | None = None,
+    k: int | None = None,
+    paths: list[str] | None = None,
 ) -> Runnable:
-    """The question-answering chain over `store` with the configured (or given) model and k."""
+    """The question-answering chain over `store` (or only `paths` in it) with the configured model and k."""
     llm = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
-    retriever = partial(retrieve, store, k=k or settings.retrieval.k)
+    retriever = partial(retrieve, store, k=k or settings.retrieval.k, paths=paths, options=settings.retrieval)
     return build_chain(retriever, llm, settings.llm.n_ctx, settings.llm.max_tokens)

@@ -1,15 +1,101 @@
-"""Dense retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
+"""Retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
 
-This module does not build prompts or call a model.
+Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
+index), fusion (reciprocal rank fusion of the two rankings), diversity (a per-file cap on the top k).
+Settings switch the lexical and diversity stages off. Every passage's score is its cosine similarity to
+the question, whichever stage found it, so scores mean the same thing with or without fusion. An
+optional list of file paths restricts every stage to those files. This module does not build prompts
+or call a model.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from rag.diversity import cap_per_file
+from rag.fusion import reciprocal_rank_fusion
 from rag.passages import Passage
+from rag.settings import RetrievalSettings
 from rag.store import Store
 
+Found = tuple[Document, float]
 
-def retrieve(store: Store, query: str, k: int, where: dict | None = None) -> list[Passage]:
-    """The k passages most similar to `query` (cosine), best first, ranked from 1."""
-    found = store.search(query, k, where)
-    return [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
+
+@dataclass
+class Retrieval:
+    """The passages, and how long each stage took (milliseconds)."""
+
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def retrieve(
+    store: Store,
+    query: str,
+    k: int,
+    paths: Sequence[str] | None = None,
+    options: RetrievalSettings | None = None,
+) -> list[Passage]:
+    """The k best passages for `query`, ranked from 1 (see the module docstring)."""
+    return search(store, query, k, paths, options).passages
+
+
+def search(
+    store: Store,
+    query: str,
+    k: int,
+    paths: Sequence[str] | None = None,
+    options: RetrievalSettings | None = None,
+) -> Retrieval:
+    """Like `retrieve`, with stage timings."""
+    options = options or RetrievalSettings()
+    timings: dict[str, float] = {}
+    if paths is not None and not paths:
+        return Retrieval([], timings)
+    n = max(k, options.candidates)
+    with _timed(timings, "dense"):
+        vector = store.embeddings.embed_query(query)
+        found = store.search_vector(vector, n, _chroma_where(paths))
+    if options.lexical:
+        with _timed(timings, "lexical"):
+            lexical = store.lexical.search(query, n, paths)
+        with _timed(timings, "fusion"):
+            found = _fuse(store, vector, found, [chunk_id for chunk_id, _ in lexical], options)
+    with _timed(timings, "diversity"):
+        found = cap_per_file(found, k, options.max_per_file, _path_of)
+    passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
+    return Retrieval(passages, timings)
+
+
+def _fuse(
+    store: Store, vector: Sequence[float], dense: list[Found], lexical: list[str], options: RetrievalSettings
+) -> list[Found]:
+    """Dense and lexical rankings fused; chunks only the lexical side found are fetched from Chroma."""
+    dense_ids = [str(doc.id) for doc, _ in dense]
+    fused = reciprocal_rank_fusion([dense_ids, lexical], [1.0, options.lexical_weight], options.rrf_k)
+    known = {str(doc.id): (doc, score) for doc, score in dense}
+    missing = [chunk_id for chunk_id, _ in fused if chunk_id not in known]
+    known.update((str(doc.id), (doc, score)) for doc, score in store.get(missing, vector))
+    return [known[chunk_id] for chunk_id, _ in fused if chunk_id in known]
+
+
+def _chroma_where(paths: Sequence[str] | None) -> dict | None:
+    return None if paths is None else {"path": {"$in": list(paths)}}
+
+
+def _path_of(found: Found) -> str:
+    return str(found[0].metadata.get("path", ""))
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = (time.perf_counter() - start) * 1000

@@ -45,6 +45,11 @@ class ChunkingSettings(_Section):
 
 class RetrievalSettings(_Section):
     k: int = Field(5, ge=1, le=100)
+    candidates: int = Field(30, ge=1, le=500)  # chunks each retriever (dense, lexical) proposes
+    lexical: bool = True  # BM25 over title, heading and text, fused with the dense ranking
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight in the fusion
+    rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant
+    max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
 
 
 class LLMSettings(_Section):
