@@ -31,6 +31,13 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on
 KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=100, help="Passages to retrieve (default: settings).")
 ]
+FileOption = Annotated[
+    list[str] | None,
+    typer.Option("--file", help="Only this file: name, path end or absolute path (repeatable)."),
+]
+WhereOption = Annotated[
+    list[str] | None, typer.Option("--where", help="Only files under this folder (repeatable).")
+]
 
 
 def _settings_path(explicit: Path | None) -> Path | None:
@@ -87,13 +94,22 @@ def ingest(
 
 
 @app.command("retrieve")
-def retrieve_command(ctx: typer.Context, query: str, k: KOption = None, as_json: JsonFlag = False) -> None:
+def retrieve_command(
+    ctx: typer.Context,
+    query: str,
+    k: KOption = None,
+    file: FileOption = None,
+    where: WhereOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Show the passages a question retrieves, without generating an answer."""
     from rag.render import print_passages
     from rag.retrieve import retrieve
 
     settings: Settings = ctx.obj
-    passages = retrieve(_nonempty_store(settings), query, k or settings.retrieval.k)
+    store = _nonempty_store(settings)
+    paths = _filter_paths(store, file, where)
+    passages = retrieve(store, query, k or settings.retrieval.k, paths, settings.retrieval)
     if as_json:
         _emit({"results": [p.retrieve_json() for p in passages]})
     else:
@@ -108,6 +124,8 @@ def ask(
     llm: Annotated[
         str | None, typer.Option("--llm", help="fake, llamacpp, llamacpp:PATH.gguf, ollama:MODEL")
     ] = None,
+    file: FileOption = None,
+    where: WhereOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from your documents, citing the passages it rests on."""
@@ -119,7 +137,8 @@ def ask(
 
     settings: Settings = ctx.obj
     parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
-    chain = answer_chain(settings, _nonempty_store(settings), llm, k)
+    store = _nonempty_store(settings)
+    chain = answer_chain(settings, store, llm, k, _filter_paths(store, file, where))
     if as_json:
         _emit(run_ask(chain, question).to_json())
     else:
@@ -153,22 +172,70 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.")],
+    configs: Annotated[
+        list[Path] | None, typer.Argument(help="With --compare: settings files whose retrieval to score.")
+    ] = None,
     k: KOption = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Rebuild the dataset's collection from scratch.")
     ] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Score the retrieval: section of each settings file given.")
+    ] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="With --compare: chart PNG (default: eval-DATASET.png).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score retrieval on a question set: hit@1, hit@k, MRR, latency."""
+    """Score retrieval on a question set: hit@1, hit@k, MRR, recall of gold files, stage latencies.
+
+    Example: askdocs eval ../shared/eval/aragog --compare dense.yaml hybrid.yaml
+    """
     from rag.evaluate import run_eval
 
     settings: Settings = ctx.obj
-    result = run_eval(settings, dataset, k or settings.retrieval.k, fresh=fresh, progress=True)
-    if as_json:
+    options = _compared_retrievals(configs, compare)
+    k = k or settings.retrieval.k
+    result = run_eval(settings, dataset, k, fresh=fresh, progress=True, configs=options)
+    if options is not None:
+        _report_comparison(result, chart or Path(f"eval-{result['dataset']}.png"), as_json)
+    elif as_json:
         _emit(result)
     else:
         for key, value in result.items():
             typer.echo(f"{key:>24}: {value}")
+
+
+def _compared_retrievals(configs: list[Path] | None, compare: bool) -> dict | None:
+    """Each settings file's retrieval section by the file's name, or None without --compare."""
+    if not compare:
+        if configs:
+            raise typer.BadParameter("settings files after DATASET need --compare")
+        return None
+    if not configs:
+        raise typer.BadParameter("--compare needs one or more settings files after DATASET")
+    return {path.stem: load_settings(path).retrieval for path in configs}
+
+
+def _report_comparison(result: dict, chart: Path, as_json: bool) -> None:
+    from rag.compare import bar_chart, table
+
+    title = f"{result['dataset']} ({result['results'][0]['questions']} questions)"
+    result["chart"] = str(bar_chart(result["results"], title, chart))
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(table(result["results"]))
+        typer.echo(f"chart: {result['chart']}")
+
+
+def _filter_paths(store, files: list[str] | None, folders: list[str] | None) -> list[str] | None:
+    """The stored paths `--file`/`--where` select, or None when neither is given."""
+    if not files and not folders:
+        return None
+    from rag.filters import select_paths
+
+    return select_paths(store.lexical.paths(), files or (), folders or ())
 
 
 def _nonempty_store(settings: Settings):
