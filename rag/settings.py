@@ -30,6 +30,7 @@ class EmbeddingSettings(_Section):
     model: str = PACKAGED_EMBEDDING_MODEL
     batch_size: int = Field(64, ge=1, le=4096)
     device: str = "cpu"
+    query_threads: int = Field(1, ge=0, le=256)  # CPU threads for embedding one question (0: torch's default)
 
 
 class ChunkingSettings(_Section):
