@@ -1,7 +1,7 @@
 """Retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
 
 Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
-index), fusion (reciprocal rank fusion of the two rankings), diversity (a per-file cap on the top k).
+index), fusion (of the two rankings, see `rag.fusion`), diversity (a per-file cap on the top k).
 Settings switch the lexical and diversity stages off. Every passage's score is its cosine similarity to
 the question, whichever stage found it, so scores mean the same thing with or without fusion. An
 optional list of file paths restricts every stage to those files. This module does not build prompts
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from rag.diversity import cap_per_file
-from rag.fusion import reciprocal_rank_fusion
+from rag.fusion import fuse
 from rag.passages import Passage
 from rag.settings import RetrievalSettings
 from rag.store import Store
@@ -65,7 +65,7 @@ def search(
         with _timed(timings, "lexical"):
             lexical = store.lexical.search(query, n, paths)
         with _timed(timings, "fusion"):
-            found = _fuse(store, vector, found, [chunk_id for chunk_id, _ in lexical], options)
+            found = _fuse(store, vector, found, lexical, options)
     with _timed(timings, "diversity"):
         found = cap_per_file(found, k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
@@ -73,11 +73,16 @@ def search(
 
 
 def _fuse(
-    store: Store, vector: Sequence[float], dense: list[Found], lexical: list[str], options: RetrievalSettings
+    store: Store,
+    vector: Sequence[float],
+    dense: list[Found],
+    lexical: list[tuple[str, float]],
+    options: RetrievalSettings,
 ) -> list[Found]:
     """Dense and lexical rankings fused; chunks only the lexical side found are fetched from Chroma."""
-    dense_ids = [str(doc.id) for doc, _ in dense]
-    fused = reciprocal_rank_fusion([dense_ids, lexical], [1.0, options.lexical_weight], options.rrf_k)
+    dense_scored = [(str(doc.id), score) for doc, score in dense]
+    weights = [1.0, options.lexical_weight]
+    fused = fuse(options.fusion, [dense_scored, lexical], weights, options.rrf_k)
     known = {str(doc.id): (doc, score) for doc, score in dense}
     missing = [chunk_id for chunk_id, _ in fused if chunk_id not in known]
     known.update((str(doc.id), (doc, score)) for doc, score in store.get(missing, vector))

@@ -7,7 +7,7 @@ arguments. This module does not read environment variables: the CLI maps `ASKDOC
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -48,8 +48,9 @@ class RetrievalSettings(_Section):
     k: int = Field(5, ge=1, le=100)
     candidates: int = Field(30, ge=1, le=500)  # chunks each retriever (dense, lexical) proposes
     lexical: bool = True  # BM25 over title, heading and text, fused with the dense ranking
-    lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight in the fusion
-    rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant
+    fusion: Literal["scores", "rrf"] = "scores"  # min-max rescaled scores added, or reciprocal rank fusion
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight (dense: 1.0)
+    rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant (fusion: rrf)
     max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
 
 
