@@ -104,16 +104,20 @@ def retrieve_command(
 ) -> None:
     """Show the passages a question retrieves, without generating an answer."""
     from rag.render import print_passages
-    from rag.retrieve import retrieve
+    from rag.retrieve import search
 
     settings: Settings = ctx.obj
     store = _nonempty_store(settings)
     paths = _filter_paths(store, file, where)
-    passages = retrieve(store, query, k or settings.retrieval.k, paths, settings.retrieval)
+    found = search(store, query, k or settings.retrieval.k, paths, settings.retrieval)
     if as_json:
-        _emit({"results": [p.retrieve_json() for p in passages]})
+        _emit({"results": [p.retrieve_json() for p in found.passages], "weak_evidence": found.weak_evidence})
     else:
-        print_passages(passages)
+        print_passages(found.passages)
+        if found.weak_evidence:
+            typer.echo(
+                "(weak evidence: no passage is close to the question; it may not be in your documents)"
+            )
 
 
 @app.command()

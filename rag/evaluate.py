@@ -3,7 +3,8 @@
 Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder and synced, so a
 re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores, per retrieval configuration,
 document-level hit@1, hit@k, MRR (of the first gold file in the top k), recall@k and recall@10 of gold
-files on multi-document questions, and latency p50/p95 of the whole retrieval and of each stage. Several
+files on multi-document questions, the share of questions flagged as weak evidence (false alarms, when
+every answer is in `docs/`), and latency p50/p95 of the whole retrieval and of each stage. Several
 configurations can be scored on the same collection (`askdocs eval --compare`). It does not generate
 answers (answer metrics come with the answer-quality work).
 """
@@ -116,6 +117,7 @@ def _score(store: Store, question: Question, docs: Path, k: int, options: Retrie
         "recall": _recall(question.gold_files, files[:k]),
         "recall_depth": _recall(question.gold_files, files[:RECALL_DEPTH]),
         "multi": float(len(question.gold_files) > 1),
+        "weak": float(result.weak_evidence),
         "latency_ms": latency_ms,
         "stages_ms": result.timings_ms,
     }
@@ -143,6 +145,7 @@ def _summary(k: int, scores: list[dict]) -> dict[str, Any]:
         f"recall@{k}_multi_doc": _mean(s["recall"] for s in multi) if multi else None,
         f"recall@{RECALL_DEPTH}_multi_doc": _mean(s["recall_depth"] for s in multi) if multi else None,
         "multi_doc_questions": len(multi),
+        "weak_evidence_rate": _mean(s["weak"] for s in scores),
         "retrieve_ms_p50": _percentile([s["latency_ms"] for s in scores], 0.50),
         "retrieve_ms_p95": _percentile([s["latency_ms"] for s in scores], 0.95),
     }

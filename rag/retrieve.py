@@ -3,7 +3,8 @@
 Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
 index), fusion (of the two rankings, see `rag.fusion`), diversity (a per-file cap on the top k).
 Settings switch the lexical and diversity stages off. Every passage's score is its cosine similarity to
-the question, whichever stage found it, so scores mean the same thing with or without fusion. An
+the question, whichever stage found it, so scores mean the same thing with or without fusion, and one
+threshold on the best of them (`min_score`) says when the evidence is too weak to answer from. An
 optional list of file paths restricts every stage to those files. This module does not build prompts
 or call a model.
 """
@@ -28,10 +29,12 @@ Found = tuple[Document, float]
 
 @dataclass
 class Retrieval:
-    """The passages, and how long each stage took (milliseconds)."""
+    """The passages, how long each stage took (milliseconds), and whether the evidence is weak: no
+    passage's cosine similarity reaches `min_score`, so the answer is probably not in the documents."""
 
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    weak_evidence: bool = False
 
 
 def retrieve(
@@ -56,7 +59,7 @@ def search(
     options = options or RetrievalSettings()
     timings: dict[str, float] = {}
     if paths is not None and not paths:
-        return Retrieval([], timings)
+        return Retrieval([], timings, weak_evidence=True)
     n = max(k, options.candidates)
     with _timed(timings, "dense"):
         vector = store.embeddings.embed_query(query)
@@ -69,7 +72,8 @@ def search(
     with _timed(timings, "diversity"):
         found = cap_per_file(found, k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
-    return Retrieval(passages, timings)
+    best = max((p.score for p in passages), default=0.0)
+    return Retrieval(passages, timings, weak_evidence=best < options.min_score)
 
 
 def _fuse(

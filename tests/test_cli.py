@@ -52,6 +52,8 @@ def test_ingest_retrieve_ask_status_round_trip(docs, store):
     )["results"]
     assert [r["rank"] for r in results] == [1, 2, 3]
     assert results[0]["file"] == "onboarding-slides.pptx" and results[0]["page"] == 1
+    off_topic = run_json("--store", store, "retrieve", "Who won the football world cup in 1998?")
+    assert off_topic["weak_evidence"] is True and off_topic["results"]
     assert {"rank", "file", "path", "page", "chunk_id", "score", "text"} <= set(results[0])
 
     only = run_json(

@@ -43,6 +43,7 @@ def test_scores_the_settings_retrieval(settings, dataset):
     assert 0.5 <= result["recall@3_multi_doc"] <= result[f"recall@{RECALL_DEPTH}_multi_doc"] <= 1.0
     for stage in ("retrieve", "dense", "lexical", "fusion", "diversity"):
         assert 0 <= result[f"{stage}_ms_p50"] <= result[f"{stage}_ms_p95"]
+    assert result["weak_evidence_rate"] == 0.0
     assert result["chunks"] > 8 and result["ingest_failed"] == []
 
 

@@ -61,3 +61,13 @@ def test_paths_restrict_every_stage(sample_store):
         passages = retrieve(sample_store, "warranty", k=3, paths=faq, options=options)
         assert passages and {p.file for p in passages} == {"faq.html"}
     assert retrieve(sample_store, "warranty", k=3, paths=[]) == []
+
+
+def test_weak_evidence_when_no_passage_is_close(sample_store):
+    assert search(sample_store, "Who won the football world cup in 1998?", 3).weak_evidence
+    assert search(sample_store, "What is the basic reproduction number of measles?", 3).weak_evidence
+    assert not search(
+        sample_store, "What does it mean when the red light blinks three times?", 3
+    ).weak_evidence
+    never = RetrievalSettings(min_score=0.0)
+    assert not search(sample_store, "Who won the football world cup in 1998?", 3, options=never).weak_evidence
