@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,7 +54,9 @@ class LexicalIndex:
 
     def __init__(self, db_path: Path, column_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db_path)
+        # Chains and the page call retrieval from worker threads; one lock serialises use of the connection.
+        self._db = sqlite3.connect(db_path, check_same_thread=False)
+        self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         with self._db:
             for statement in _SCHEMA:
@@ -61,18 +64,22 @@ class LexicalIndex:
         self.column_weights = column_weights
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM chunk_rows").fetchone()[0]
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM chunk_rows").fetchone()[0]
 
     def paths(self) -> list[str]:
         """Every file path with indexed chunks."""
-        return [row[0] for row in self._db.execute("SELECT DISTINCT path FROM chunk_rows ORDER BY path")]
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT path FROM chunk_rows ORDER BY path").fetchall()
+        return [row[0] for row in rows]
 
     def upsert(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
         """Index chunks (path, version and heading come from their metadata); known ids are replaced."""
-        with self._db:
+        with self._lock, self._db:
             for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
                 self._upsert_one(chunk_id, text, meta)
 
@@ -96,13 +103,13 @@ class LexicalIndex:
         params: tuple = (path,)
         if keep_version is not None:
             query, params = query + " AND version != ?", (path, keep_version)
-        with self._db:
+        with self._lock, self._db:
             rowids = [(row[0],) for row in self._db.execute(query, params)]
             self._db.executemany("DELETE FROM chunk_text WHERE rowid = ?", rowids)
             self._db.executemany("DELETE FROM chunk_rows WHERE rowid = ?", rowids)
 
     def clear(self) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("DELETE FROM chunk_text")
             self._db.execute("DELETE FROM chunk_rows")
 
@@ -119,5 +126,6 @@ class LexicalIndex:
         if paths is not None:
             sql += " AND r.path IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(list(paths)))
-        rows = self._db.execute(sql + " ORDER BY score DESC LIMIT ?", (*params, n)).fetchall()
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY score DESC LIMIT ?", (*params, n)).fetchall()
         return [(chunk_id, float(score)) for chunk_id, score in rows]

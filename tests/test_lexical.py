@@ -77,3 +77,12 @@ def test_index_persists_across_opening(tmp_path):
     again = LexicalIndex(tmp_path / "lexical.sqlite")
     assert again.count() == 3 and again.search("grinding", 1)[0][0] == "a2"
     again.close()
+
+
+def test_usable_from_another_thread(index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_sample(index)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(lambda q: index.search(q, 1)[0][0], ["grinding", "receipt", "citric"]))
+    assert found == ["a2", "b1", "a1"]
