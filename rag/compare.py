@@ -13,9 +13,9 @@ _LATENCY = ("retrieve_ms_p50", "retrieve_ms_p95")
 
 
 def metric_names(results: list[dict[str, Any]]) -> list[str]:
-    """The quality metrics present in every result, in report order (hit@1, hit@k, MRR, recalls)."""
+    """The quality metrics present in every result, in report order (hits, MRR, recalls, answer found)."""
     first = results[0]
-    names = [name for name in first if name.startswith(("hit@", "mrr", "recall@"))]
+    names = [name for name in first if name.startswith(("hit@", "mrr", "recall@", "answer_found@"))]
     return [name for name in names if all(r.get(name) is not None for r in results)]
 
 

@@ -3,10 +3,12 @@
 Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder and synced, so a
 re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores, per retrieval configuration,
 document-level hit@1, hit@k, MRR (of the first gold file in the top k), recall@k and recall@10 of gold
-files on multi-document questions, the share of questions flagged as weak evidence (false alarms, when
-every answer is in `docs/`), and latency p50/p95 of the whole retrieval and of each stage. Several
-configurations can be scored on the same collection (`askdocs eval --compare`). It does not generate
-answers (answer metrics come with the answer-quality work).
+files on multi-document questions, answer_found@k (the gold answer's text, or its first 60 characters,
+occurs in a top-k passage: meaningful for extractive sets such as covidqa_dev), the share of questions
+flagged as weak evidence (false alarms, when every answer is in `docs/`), and latency p50/p95 of the
+whole retrieval and of each stage. Several configurations can be scored on the same collection
+(`askdocs eval --compare`). It does not generate answers (answer metrics come with the answer-quality
+work).
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ from rag.store import Store
 RECALL_DEPTH = 10  # recall of gold files on multi-document questions is also reported at this depth
 
 
+ANSWER_PREFIX = 60  # a long gold answer counts as found when its first characters are in a passage
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
     text: str
     gold_files: frozenset[str]
+    answer: str = ""  # the first gold answer, normalised (lower case, single spaces), if the set has one
 
 
 def load_questions(dataset: Path) -> list[Question]:
@@ -55,7 +61,8 @@ def load_questions(dataset: Path) -> list[Question]:
 def _parse_question(line: str, number: int, qa_path: Path) -> Question:
     try:
         row = json.loads(line)
-        return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]))
+        answer = _normalise(str((row.get("answers") or [""])[0]))[:ANSWER_PREFIX]
+        return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]), answer)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DatasetError(f"{qa_path}:{number}: needs 'question' and 'source_files' ({exc})") from None
 
@@ -118,9 +125,20 @@ def _score(store: Store, question: Question, docs: Path, k: int, options: Retrie
         "recall_depth": _recall(question.gold_files, files[:RECALL_DEPTH]),
         "multi": float(len(question.gold_files) > 1),
         "weak": float(result.weak_evidence),
+        "answer_found": _answer_found(question, [p.text for p in result.passages[:k]]),
         "latency_ms": latency_ms,
         "stages_ms": result.timings_ms,
     }
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _answer_found(question: Question, texts: list[str]) -> float | None:
+    if not question.answer:
+        return None
+    return float(any(question.answer in _normalise(text) for text in texts))
 
 
 def _recall(gold: frozenset[str], files: list[str]) -> float:
@@ -145,6 +163,7 @@ def _summary(k: int, scores: list[dict]) -> dict[str, Any]:
         f"recall@{k}_multi_doc": _mean(s["recall"] for s in multi) if multi else None,
         f"recall@{RECALL_DEPTH}_multi_doc": _mean(s["recall_depth"] for s in multi) if multi else None,
         "multi_doc_questions": len(multi),
+        f"answer_found@{k}": _mean_or_none(s["answer_found"] for s in scores),
         "weak_evidence_rate": _mean(s["weak"] for s in scores),
         "retrieve_ms_p50": _percentile([s["latency_ms"] for s in scores], 0.50),
         "retrieve_ms_p95": _percentile([s["latency_ms"] for s in scores], 0.95),
@@ -170,6 +189,11 @@ def _percentile(values: list[float], fraction: float) -> float:
     if fraction == 0.50:
         return round(statistics.median(ordered), 1)
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
+
+
+def _mean_or_none(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return _mean(known) if known else None
 
 
 def _mean(values: Iterable[float]) -> float:
