@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-_LATENCY = ("retrieve_ms_p50", "retrieve_ms_p95")
+_STAGES = ("retrieve", "dense", "lexical", "fusion", "diversity")
 
 
 def metric_names(results: list[dict[str, Any]]) -> list[str]:
@@ -20,12 +20,24 @@ def metric_names(results: list[dict[str, Any]]) -> list[str]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """One row per configuration: its name, the quality metrics, retrieval latency p50/p95."""
-    columns = ["config", *metric_names(results), *_LATENCY]
-    rows = [[str(r.get(column, "")) for column in columns] for r in results]
+    """One row per configuration: its name, the quality metrics, latency p50/p95 (ms) of each stage run."""
+    stages = [s for s in _STAGES if any(f"{s}_ms_p50" in r for r in results)]
+    columns = ["config", *metric_names(results), *(f"{s}_ms" for s in stages)]
+    rows = [
+        [r["config"], *(str(r[m]) for m in metric_names(results)), *map(_latency(r), stages)] for r in results
+    ]
     widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
     lines = [_line(columns, widths), _line(["-" * w for w in widths], widths)]
     return "\n".join(lines + [_line(row, widths) for row in rows])
+
+
+def _latency(result: dict[str, Any]):
+    def cell(stage: str) -> str:
+        if f"{stage}_ms_p50" not in result:
+            return "-"
+        return f"{result[f'{stage}_ms_p50']}/{result[f'{stage}_ms_p95']}"
+
+    return cell
 
 
 def _line(cells: list[str], widths: list[int]) -> str:
