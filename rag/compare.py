@@ -53,7 +53,7 @@ def bar_chart(results: list[dict[str, Any]], title: str, path: Path) -> Path:
 
     metrics = metric_names(results)
     width = 0.8 / len(results)
-    figure, axes = plt.subplots(figsize=(max(6.0, 1.6 * len(metrics) * max(1, len(results) / 2)), 4.0))
+    figure, axes = plt.subplots(figsize=(max(6.0, len(metrics) * (1.0 + 0.35 * len(results))), 4.5))
     for index, result in enumerate(results):
         offsets = [m + (index - (len(results) - 1) / 2) * width for m in range(len(metrics))]
         bars = axes.bar(offsets, [result[m] for m in metrics], width, label=result["config"])
@@ -61,7 +61,7 @@ def bar_chart(results: list[dict[str, Any]], title: str, path: Path) -> Path:
     axes.set_xticks(range(len(metrics)), metrics)
     axes.set_ylim(0, 1.08)
     axes.set_title(title)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(len(results), 4))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
