@@ -3,10 +3,10 @@
 Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder and synced, so a
 re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores, per retrieval configuration,
 document-level hit@1, hit@k, MRR (of the first gold file in the top k), recall@k and recall@10 of gold
-files on multi-document questions, answer_found@k (the gold answer's text, or its first 60 characters,
-occurs in a top-k passage: meaningful for extractive sets such as covidqa_dev), the share of questions
-flagged as weak evidence (false alarms, when every answer is in `docs/`), and latency p50/p95 of the
-whole retrieval and of each stage. Several configurations can be scored on the same collection
+files on multi-document questions, answer_found@k (on questions whose row has `answer_spans`, i.e. an
+extractive answer: the answer's text, or its first 60 characters, occurs in a top-k passage), the share
+of questions flagged as weak evidence (false alarms, when every answer is in `docs/`), and latency
+p50/p95 of the whole retrieval and of each stage. Several configurations can be scored on the same collection
 (`askdocs eval --compare`). It does not generate answers (answer metrics come with the answer-quality
 work).
 """
@@ -41,7 +41,7 @@ class Question:
     id: str
     text: str
     gold_files: frozenset[str]
-    answer: str = ""  # the first gold answer, normalised (lower case, single spaces), if the set has one
+    answer: str = ""  # the first gold answer, normalised (lower case, single spaces), if it is extractive
 
 
 def load_questions(dataset: Path) -> list[Question]:
@@ -61,7 +61,8 @@ def load_questions(dataset: Path) -> list[Question]:
 def _parse_question(line: str, number: int, qa_path: Path) -> Question:
     try:
         row = json.loads(line)
-        answer = _normalise(str((row.get("answers") or [""])[0]))[:ANSWER_PREFIX]
+        extractive = bool(row.get("answer_spans"))  # the answer is a span of a gold file's text
+        answer = _normalise(str((row.get("answers") or [""])[0]))[:ANSWER_PREFIX] if extractive else ""
         return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]), answer)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DatasetError(f"{qa_path}:{number}: needs 'question' and 'source_files' ({exc})") from None

@@ -32,7 +32,8 @@ def dataset(tmp_path_factory):
     shutil.copytree(DATA, root / "docs")
     lines = [json.dumps({"question": q, "source_files": files}) for q, files in QUESTIONS]
     eco = {"question": "When does eco standby start?", "source_files": ["release-notes.txt"]}
-    lines.append(json.dumps({**eco, "answers": ["After 20  MINUTES without any button being pressed"]}))
+    answer = "After 20  MINUTES without any button being pressed"
+    lines.append(json.dumps({**eco, "answers": [answer], "answer_spans": [{"file": "release-notes.txt"}]}))
     (root / "qa.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 
@@ -40,7 +41,7 @@ def dataset(tmp_path_factory):
 def test_scores_the_settings_retrieval(settings, dataset):
     result = run_eval(settings, dataset, k=3)
     assert result["dataset"] == dataset.name and result["questions"] == 5 and result["k"] == 3
-    assert result["answer_found@3"] == 1.0  # only the eco question has a gold answer
+    assert result["answer_found@3"] == 1.0  # only the eco question has an extractive gold answer
     assert result["hit@1"] >= 0.75 and result["hit@3"] == 1.0 and 0.75 <= result["mrr"] <= 1.0
     assert result["multi_doc_questions"] == 1
     assert 0.5 <= result["recall@3_multi_doc"] <= result[f"recall@{RECALL_DEPTH}_multi_doc"] <= 1.0
