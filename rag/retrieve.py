@@ -1,7 +1,8 @@
 """Retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
 
 Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
-index), fusion (of the two rankings, see `rag.fusion`), diversity (a per-file cap on the top k).
+index), fusion (of the two rankings, see `rag.fusion`), diversity (a penalty on passages from a file
+already chosen, and an optional per-file cap; see `rag.diversity`).
 Settings switch the lexical and diversity stages off. Every passage's score is its cosine similarity to
 the question, whichever stage found it, so scores mean the same thing with or without fusion, and one
 threshold on the best of them (`min_score`) says when the evidence is too weak to answer from. An
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from rag.diversity import cap_per_file
+from rag.diversity import cap_per_file, penalise_repeats
 from rag.fusion import fuse
 from rag.passages import Passage
 from rag.settings import RetrievalSettings
@@ -64,13 +65,15 @@ def search(
     with _timed(timings, "dense"):
         vector = store.embeddings.embed_query(query)
         found = store.search_vector(vector, n, _chroma_where(paths))
+    ranked = [(item, item[1]) for item in found]  # (chunk, ranking score): the cosine when dense only
     if options.lexical:
         with _timed(timings, "lexical"):
             lexical = store.lexical.search(query, n, paths)
         with _timed(timings, "fusion"):
-            found = _fuse(store, vector, found, lexical, options)
+            ranked = _fuse(store, vector, found, lexical, options)
     with _timed(timings, "diversity"):
-        found = cap_per_file(found, k, options.max_per_file, _path_of)
+        ranked = penalise_repeats(ranked, len(ranked), options.file_penalty, _path_of)
+        found = cap_per_file([item for item, _ in ranked], k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
     best = max((p.score for p in passages), default=0.0)
     return Retrieval(passages, timings, weak_evidence=best < options.min_score)
@@ -82,15 +85,16 @@ def _fuse(
     dense: list[Found],
     lexical: list[tuple[str, float]],
     options: RetrievalSettings,
-) -> list[Found]:
-    """Dense and lexical rankings fused; chunks only the lexical side found are fetched from Chroma."""
+) -> list[tuple[Found, float]]:
+    """Dense and lexical rankings fused, with fused scores; chunks only the lexical side found are
+    fetched from Chroma."""
     dense_scored = [(str(doc.id), score) for doc, score in dense]
     weights = [1.0, options.lexical_weight]
     fused = fuse(options.fusion, [dense_scored, lexical], weights, options.rrf_k)
     known = {str(doc.id): (doc, score) for doc, score in dense}
     missing = [chunk_id for chunk_id, _ in fused if chunk_id not in known]
     known.update((str(doc.id), (doc, score)) for doc, score in store.get(missing, vector))
-    return [known[chunk_id] for chunk_id, _ in fused if chunk_id in known]
+    return [(known[chunk_id], score) for chunk_id, score in fused if chunk_id in known]
 
 
 def _chroma_where(paths: Sequence[str] | None) -> dict | None:

@@ -47,12 +47,15 @@ def test_stage_timings_follow_the_settings(sample_store):
     assert set(search(sample_store, "descaling", 3, options=DENSE_ONLY).timings_ms) == {"dense", "diversity"}
 
 
-def test_a_per_file_cap_spreads_passages_over_files(sample_store):
+def test_a_per_file_cap_and_penalty_spread_passages_over_files(sample_store):
     question = "warranty repair claim"
-    uncapped = retrieve(sample_store, question, k=4)
+    plain = RetrievalSettings(file_penalty=0.0)
+    uncapped = retrieve(sample_store, question, k=4, options=plain)
     assert len({p.file for p in uncapped}) < 4
-    capped = retrieve(sample_store, question, k=4, options=RetrievalSettings(max_per_file=1))
+    capped = retrieve(sample_store, question, k=4, options=plain.model_copy(update={"max_per_file": 1}))
     assert len({p.file for p in capped}) == 4 and capped[0].chunk_id == uncapped[0].chunk_id
+    penalised = retrieve(sample_store, question, k=4, options=RetrievalSettings(file_penalty=5.0))
+    assert len({p.file for p in penalised}) == 4 and penalised[0].chunk_id == uncapped[0].chunk_id
 
 
 def test_paths_restrict_every_stage(sample_store):
