@@ -24,16 +24,14 @@ def penalise_repeats(
     from the item's file (0: the ranking as it is); ties keep the ranking's order."""
     if penalty <= 0:
         return list(ranked[:k])
-    pool = list(ranked)
+    pool = [(item, score, file_of(item)) for item, score in ranked]
     taken: list[tuple[T, float]] = []
     per_file: dict[str, int] = {}
     while pool and len(taken) < k:
-        best = max(
-            range(len(pool)), key=lambda i: pool[i][1] - penalty * per_file.get(file_of(pool[i][0]), 0)
-        )
-        item = pool.pop(best)
-        taken.append(item)
-        per_file[file_of(item[0])] = per_file.get(file_of(item[0]), 0) + 1
+        best = max(range(len(pool)), key=lambda i: pool[i][1] - penalty * per_file.get(pool[i][2], 0))
+        item, score, name = pool.pop(best)
+        taken.append((item, score))
+        per_file[name] = per_file.get(name, 0) + 1
     return taken
 
 

@@ -72,7 +72,8 @@ def search(
         with _timed(timings, "fusion"):
             ranked = _fuse(store, vector, found, lexical, options)
     with _timed(timings, "diversity"):
-        ranked = penalise_repeats(ranked, len(ranked), options.file_penalty, _path_of)
+        depth = len(ranked) if options.max_per_file else k  # the cap may need the whole ranking
+        ranked = penalise_repeats(ranked, depth, options.file_penalty, _path_of)
         found = cap_per_file([item for item, _ in ranked], k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
     best = max((p.score for p in passages), default=0.0)
