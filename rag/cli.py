@@ -32,6 +32,13 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on
 KOption = Annotated[
     int | None, typer.Option("--k", min=1, max=100, help="Passages to retrieve (default: settings).")
 ]
+FileOption = Annotated[
+    list[str] | None,
+    typer.Option("--file", help="Only this file: name, path end or absolute path (repeatable)."),
+]
+WhereOption = Annotated[
+    list[str] | None, typer.Option("--where", help="Only files under this folder (repeatable).")
+]
 
 
 def _settings_path(explicit: Path | None) -> Path | None:
@@ -95,17 +102,30 @@ def ingest(
 
 
 @app.command("retrieve")
-def retrieve_command(ctx: typer.Context, query: str, k: KOption = None, as_json: JsonFlag = False) -> None:
+def retrieve_command(
+    ctx: typer.Context,
+    query: str,
+    k: KOption = None,
+    file: FileOption = None,
+    where: WhereOption = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Show the passages a question retrieves, without generating an answer."""
     from rag.render import print_passages
-    from rag.retrieve import retrieve
+    from rag.retrieve import search
 
     settings: Settings = ctx.obj
-    passages = retrieve(_nonempty_store(settings), query, k or settings.retrieval.k)
+    store = _nonempty_store(settings)
+    paths = _filter_paths(store, file, where)
+    found = search(store, query, k or settings.retrieval.k, paths, settings.retrieval)
     if as_json:
-        _emit({"results": [p.retrieve_json() for p in passages]})
+        _emit({"results": [p.retrieve_json() for p in found.passages], "weak_evidence": found.weak_evidence})
     else:
-        print_passages(passages)
+        print_passages(found.passages)
+        if found.weak_evidence:
+            typer.echo(
+                "(weak evidence: no passage is close to the question; it may not be in your documents)"
+            )
 
 
 LlmOption = Annotated[
@@ -126,13 +146,15 @@ def ask(
     resume: Annotated[
         bool, typer.Option("--continue", "-c", help="Continue the most recent conversation.")
     ] = False,
+    file: FileOption = None,
+    where: WhereOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from your documents, citing the passages it rests on (saved as a conversation)."""
     from rag.render import print_streamed_answer
 
     settings: Settings = ctx.obj
-    with _conversation(settings, llm, k, session, resume) as conversation:
+    with _conversation(settings, llm, k, session, resume, file, where) as conversation:
         if as_json:
             _emit(conversation.to_json(conversation.ask(question)))
             return
@@ -143,12 +165,19 @@ def ask(
 
 
 @app.command()
-def chat(ctx: typer.Context, session: SessionOption = None, k: KOption = None, llm: LlmOption = None) -> None:
+def chat(
+    ctx: typer.Context,
+    session: SessionOption = None,
+    k: KOption = None,
+    llm: LlmOption = None,
+    file: FileOption = None,
+    where: WhereOption = None,
+) -> None:
     """Chat with your documents in the terminal; follow-up questions keep the thread."""
     from rag.terminal import run_chat
 
     settings: Settings = ctx.obj
-    with _conversation(settings, llm, k, session, resume=False) as conversation:
+    with _conversation(settings, llm, k, session, False, file, where) as conversation:
         run_chat(conversation.chain, conversation.memory, conversation.session)
 
 
@@ -186,17 +215,26 @@ def history(
 
 
 @contextmanager
-def _conversation(settings: Settings, llm: str | None, k: int | None, session: str | None, resume: bool):
-    """The conversation to answer in: the named one, the latest (resume), or a new one."""
+def _conversation(
+    settings: Settings,
+    llm: str | None,
+    k: int | None,
+    session: str | None,
+    resume: bool,
+    file: list[str] | None = None,
+    where: list[str] | None = None,
+):
+    """The conversation to answer in (the named one, the latest, or a new one), over the filtered store."""
     from rag.components import answer_chain, load_model, open_memory
     from rag.conversation import Conversation
     from rag.llms import parse_spec
 
     parse_spec(llm or settings.llm.spec)  # a bad spec is a usage error before anything loads
     store = _nonempty_store(settings)
+    paths = _filter_paths(store, file, where)
     with closing(open_memory(settings)) as memory:
         chosen = memory.load(session) if session else (memory.latest() if resume else None)
-        chain = answer_chain(settings, store, load_model(settings, store, llm), k)
+        chain = answer_chain(settings, store, load_model(settings, store, llm), k, paths)
         yield Conversation(chain, memory, chosen or memory.create())  # created once the model is up
 
 
@@ -279,22 +317,70 @@ def ui_command(settings: Settings, port: int | None = None, host: str | None = N
 def eval_command(
     ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Folder with docs/ and qa.jsonl.")],
+    configs: Annotated[
+        list[Path] | None, typer.Argument(help="With --compare: settings files whose retrieval to score.")
+    ] = None,
     k: KOption = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Rebuild the dataset's collection from scratch.")
     ] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Score the retrieval: section of each settings file given.")
+    ] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="With --compare: chart PNG (default: eval-DATASET.png).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score retrieval on a question set: hit@1, hit@k, MRR, latency."""
+    """Score retrieval on a question set: hit@1, hit@k, MRR, recall of gold files, stage latencies.
+
+    Example: askdocs eval ../shared/eval/aragog --compare dense.yaml hybrid.yaml
+    """
     from rag.evaluate import run_eval
 
     settings: Settings = ctx.obj
-    result = run_eval(settings, dataset, k or settings.retrieval.k, fresh=fresh, progress=True)
-    if as_json:
+    options = _compared_retrievals(configs, compare)
+    k = k or settings.retrieval.k
+    result = run_eval(settings, dataset, k, fresh=fresh, progress=True, configs=options)
+    if options is not None:
+        _report_comparison(result, chart or Path(f"eval-{result['dataset']}.png"), as_json)
+    elif as_json:
         _emit(result)
     else:
         for key, value in result.items():
             typer.echo(f"{key:>24}: {value}")
+
+
+def _compared_retrievals(configs: list[Path] | None, compare: bool) -> dict | None:
+    """Each settings file's retrieval section by the file's name, or None without --compare."""
+    if not compare:
+        if configs:
+            raise typer.BadParameter("settings files after DATASET need --compare")
+        return None
+    if not configs:
+        raise typer.BadParameter("--compare needs one or more settings files after DATASET")
+    return {path.stem: load_settings(path).retrieval for path in configs}
+
+
+def _report_comparison(result: dict, chart: Path, as_json: bool) -> None:
+    from rag.compare import bar_chart, table
+
+    title = f"{result['dataset']} ({result['results'][0]['questions']} questions)"
+    result["chart"] = str(bar_chart(result["results"], title, chart))
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(table(result["results"]))
+        typer.echo(f"chart: {result['chart']}")
+
+
+def _filter_paths(store, files: list[str] | None, folders: list[str] | None) -> list[str] | None:
+    """The stored paths `--file`/`--where` select, or None when neither is given."""
+    if not files and not folders:
+        return None
+    from rag.filters import select_paths
+
+    return select_paths(store.lexical.paths(), files or (), folders or ())
 
 
 def _nonempty_store(settings: Settings):

@@ -59,8 +59,14 @@ def load_model(settings: Settings, store: Store, llm_spec: str | None = None) ->
     return build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
 
 
-def answer_chain(settings: Settings, store: Store, model: LoadedModel, k: int | None = None) -> Runnable:
-    """The conversational question-answering chain over `store` with a loaded model and k."""
-    retriever = partial(retrieve, store, k=k or settings.retrieval.k)
+def answer_chain(
+    settings: Settings,
+    store: Store,
+    model: LoadedModel,
+    k: int | None = None,
+    paths: list[str] | None = None,
+) -> Runnable:
+    """The conversational question-answering chain over `store` (or only `paths` in it)."""
+    retriever = partial(retrieve, store, k=k or settings.retrieval.k, paths=paths, options=settings.retrieval)
     budget = Budget(model.n_ctx, settings.llm.max_tokens, settings.chat.history_tokens, model.count_tokens)
     return build_chain(retriever, model.chat, budget, settings.chat.condense)

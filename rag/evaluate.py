@@ -1,9 +1,14 @@
 """Retrieval evaluation on a folder laid out as `docs/` + `qa.jsonl` (the shared sets, or a user's own).
 
 Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder and synced, so a
-re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores document-level hit@1, hit@k,
-MRR, recall@k of gold files on multi-document questions, and retrieval latency. It does not generate
-answers (answer metrics come with the answer-quality work).
+re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores, per retrieval configuration,
+document-level hit@1, hit@k, MRR (of the first gold file in the top k), recall@k and recall@10 of gold
+files on multi-document questions, answer_found@k (on questions whose row has `answer_spans`, i.e. an
+extractive answer: the answer's text, or its first 60 characters, occurs in a top-k passage), the share
+of questions flagged as weak evidence (false alarms, when every answer is in `docs/`), and latency
+p50/p95 of the whole retrieval and of each stage. Several configurations can be scored on the same collection
+(`askdocs eval --compare`). It does not generate answers (answer metrics come with the answer-quality
+work).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import shutil
 import statistics
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +26,14 @@ from typing import Any
 from ingest.sync import SyncReport, sync
 from rag.components import collection_and_manifest
 from rag.errors import DatasetError
-from rag.retrieve import retrieve
-from rag.settings import Settings
+from rag.retrieve import search
+from rag.settings import RetrievalSettings, Settings
+from rag.store import Store
+
+RECALL_DEPTH = 10  # recall of gold files on multi-document questions is also reported at this depth
+
+
+ANSWER_PREFIX = 60  # a long gold answer counts as found when its first characters are in a passage
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,7 @@ class Question:
     id: str
     text: str
     gold_files: frozenset[str]
+    answer: str = ""  # the first gold answer, normalised (lower case, single spaces), if it is extractive
 
 
 def load_questions(dataset: Path) -> list[Question]:
@@ -48,7 +61,9 @@ def load_questions(dataset: Path) -> list[Question]:
 def _parse_question(line: str, number: int, qa_path: Path) -> Question:
     try:
         row = json.loads(line)
-        return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]))
+        extractive = bool(row.get("answer_spans"))  # the answer is a span of a gold file's text
+        answer = _normalise(str((row.get("answers") or [""])[0]))[:ANSWER_PREFIX] if extractive else ""
+        return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]), answer)
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DatasetError(f"{qa_path}:{number}: needs 'question' and 'source_files' ({exc})") from None
 
@@ -60,9 +75,18 @@ def eval_store_root(settings: Settings, dataset: Path) -> Path:
 
 
 def run_eval(
-    settings: Settings, dataset: Path, k: int, fresh: bool = False, progress: bool = False
+    settings: Settings,
+    dataset: Path,
+    k: int,
+    fresh: bool = False,
+    progress: bool = False,
+    configs: dict[str, RetrievalSettings] | None = None,
 ) -> dict[str, Any]:
-    """Ingest the dataset's docs, ask every question, and score the retrieval."""
+    """Ingest the dataset's docs, ask every question under each retrieval configuration, and score.
+
+    Without `configs`, the settings' own retrieval section is scored and its summary returned; with
+    them, `{"results": [summary per configuration]}` with the shared ingestion facts.
+    """
     questions = load_questions(dataset)
     root = eval_store_root(settings, dataset)
     if fresh and root.exists():
@@ -71,25 +95,55 @@ def run_eval(
         started = time.perf_counter()
         report = sync([dataset / "docs"], store, manifest, settings.chunking, prune=True, progress=progress)
         ingest_s = time.perf_counter() - started
-        scores = [_score(store, question, dataset / "docs", k) for question in questions]
-    return _summary(dataset, k, scores, report, ingest_s)
+        chosen = configs or {"settings": settings.retrieval}
+        docs = dataset / "docs"
+        results = [_score_config(store, questions, docs, k, name, opt) for name, opt in chosen.items()]
+    facts = _ingest_facts(dataset, report, ingest_s)
+    if configs is None:
+        return {"dataset": facts.pop("dataset"), **results[0], **facts}
+    return {**facts, "results": results}
 
 
-def _score(store, question: Question, docs: Path, k: int) -> dict[str, float]:
+def _score_config(
+    store: Store, questions: list[Question], docs: Path, k: int, name: str, options: RetrievalSettings
+) -> dict[str, Any]:
+    store.embeddings.embed_query("warm-up")  # the first query loads the model; keep it out of latencies
+    scores = [_score(store, question, docs, k, options) for question in questions]
+    return {"config": name, **_summary(k, scores)}
+
+
+def _score(store: Store, question: Question, docs: Path, k: int, options: RetrievalSettings) -> dict:
     start = time.perf_counter()
-    passages = retrieve(store, question.text, k)
+    result = search(store, question.text, max(k, RECALL_DEPTH), options=options)
     latency_ms = (time.perf_counter() - start) * 1000
-    files = [_relative(Path(p.path), docs) for p in passages]
-    first = next((i for i, name in enumerate(files) if name in question.gold_files), None)
-    found = question.gold_files.intersection(files)
+    files = [_relative(Path(p.path), docs) for p in result.passages]
+    first = next((i for i, name in enumerate(files[:k]) if name in question.gold_files), None)
     return {
         "hit1": float(first == 0),
         "hitk": float(first is not None),
         "rr": 0.0 if first is None else 1.0 / (first + 1),
-        "recall": len(found) / len(question.gold_files),
+        "recall": _recall(question.gold_files, files[:k]),
+        "recall_depth": _recall(question.gold_files, files[:RECALL_DEPTH]),
         "multi": float(len(question.gold_files) > 1),
+        "weak": float(result.weak_evidence),
+        "answer_found": _answer_found(question, [p.text for p in result.passages[:k]]),
         "latency_ms": latency_ms,
+        "stages_ms": result.timings_ms,
     }
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _answer_found(question: Question, texts: list[str]) -> float | None:
+    if not question.answer:
+        return None
+    return float(any(question.answer in _normalise(text) for text in texts))
+
+
+def _recall(gold: frozenset[str], files: list[str]) -> float:
+    return len(gold.intersection(files)) / len(gold)
 
 
 def _relative(path: Path, docs: Path) -> str:
@@ -99,28 +153,50 @@ def _relative(path: Path, docs: Path) -> str:
         return path.name
 
 
-def _summary(
-    dataset: Path, k: int, scores: list[dict[str, float]], report: SyncReport, ingest_s: float
-) -> dict:
-    multi = [s["recall"] for s in scores if s["multi"]]
-    latencies = sorted(s["latency_ms"] for s in scores)
-    return {
-        "dataset": dataset.resolve().name,
+def _summary(k: int, scores: list[dict]) -> dict[str, Any]:
+    multi = [s for s in scores if s["multi"]]
+    summary: dict[str, Any] = {
         "questions": len(scores),
         "k": k,
         "hit@1": _mean(s["hit1"] for s in scores),
         f"hit@{k}": _mean(s["hitk"] for s in scores),
         "mrr": _mean(s["rr"] for s in scores),
-        f"recall@{k}_multi_doc": _mean(multi) if multi else None,
+        f"recall@{k}_multi_doc": _mean(s["recall"] for s in multi) if multi else None,
+        f"recall@{RECALL_DEPTH}_multi_doc": _mean(s["recall_depth"] for s in multi) if multi else None,
         "multi_doc_questions": len(multi),
-        "retrieve_ms_p50": round(statistics.median(latencies), 1),
-        "retrieve_ms_p95": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1),
+        f"answer_found@{k}": _mean_or_none(s["answer_found"] for s in scores),
+        "weak_evidence_rate": _mean(s["weak"] for s in scores),
+        "retrieve_ms_p50": _percentile([s["latency_ms"] for s in scores], 0.50),
+        "retrieve_ms_p95": _percentile([s["latency_ms"] for s in scores], 0.95),
+    }
+    for stage in sorted({stage for s in scores for stage in s["stages_ms"]}):
+        times = [s["stages_ms"][stage] for s in scores if stage in s["stages_ms"]]
+        summary[f"{stage}_ms_p50"] = _percentile(times, 0.50)
+        summary[f"{stage}_ms_p95"] = _percentile(times, 0.95)
+    return summary
+
+
+def _ingest_facts(dataset: Path, report: SyncReport, ingest_s: float) -> dict[str, Any]:
+    return {
+        "dataset": dataset.resolve().name,
         "chunks": report.chunks,
         "ingest_s": round(ingest_s, 1),
         "ingest_failed": report.failed,
     }
 
 
-def _mean(values) -> float:
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if fraction == 0.50:
+        return round(statistics.median(ordered), 1)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
+
+
+def _mean_or_none(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return _mean(known) if known else None
+
+
+def _mean(values: Iterable[float]) -> float:
     values = list(values)
     return round(sum(values) / len(values), 3) if values else 0.0

@@ -31,6 +31,7 @@ class EmbeddingSettings(_Section):
     model: str = PACKAGED_EMBEDDING_MODEL
     batch_size: int = Field(64, ge=1, le=4096)
     device: str = "cpu"
+    query_threads: int = Field(1, ge=0, le=256)  # CPU threads for embedding one question (0: torch's default)
 
 
 class ChunkingSettings(_Section):
@@ -46,6 +47,14 @@ class ChunkingSettings(_Section):
 
 class RetrievalSettings(_Section):
     k: int = Field(5, ge=1, le=100)
+    candidates: int = Field(30, ge=1, le=500)  # chunks each retriever (dense, lexical) proposes
+    lexical: bool = True  # BM25 over title, heading and text, fused with the dense ranking
+    fusion: Literal["scores", "rrf"] = "scores"  # min-max rescaled scores added, or reciprocal rank fusion
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight (dense: 1.0)
+    rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant (fusion: rrf)
+    file_penalty: float = Field(0.0, ge=0.0, le=10.0)  # fused-score margin a file's next passage must beat
+    max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
+    min_score: float = Field(0.35, ge=0.0, le=1.0)  # best cosine below this: weak evidence (0: never)
 
 
 class LLMSettings(_Section):

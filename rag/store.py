@@ -1,15 +1,18 @@
 """The Chroma collection behind askdocs: open it, write chunks in batches, search it by cosine similarity.
 
-Layout of a store folder: `chroma/` (Chroma's persistent directory), `manifest.sqlite` (see
-`ingest.manifest`), `conversations.sqlite` (see `rag.memory`), `write.lock` (see `rag.lock`), `models/`
-(assembled model files). The collection records the embedding model it was built with; opening it with
-another model is an `EmbeddingMismatchError`. This module does not decide what to ingest, and it does
-not embed documents itself (the caller passes vectors); queries are embedded through the LangChain
-wrapper.
+Layout of a store folder: `chroma/` (Chroma's persistent directory), `lexical.sqlite` (the BM25 index,
+see `rag.lexical`), `manifest.sqlite` (see `ingest.manifest`), `conversations.sqlite` (see `rag.memory`),
+`write.lock` (see `rag.lock`), `models/` (assembled model files). Every
+write and delete goes to both Chroma and the lexical index, so they hold the same chunks; a store made
+before the lexical index existed (or one whose index lost step) gets it rebuilt from Chroma's stored texts
+when opened. The collection records the embedding model it was built with; opening it with another model
+is an `EmbeddingMismatchError`. This module does not decide what to ingest or how to rank; it does not
+embed documents itself (the caller passes vectors), only queries.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import EmbeddingMismatchError, StoreError, StorePathError
+from rag.lexical import LexicalIndex
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,27 @@ class StoreLayout:
     def conversations_path(self) -> Path:
         return self.root / "conversations.sqlite"
 
+    @property
+    def lexical_path(self) -> Path:
+        return self.root / "lexical.sqlite"
+
 
 class Store:
-    """One Chroma collection plus the embedding model it was built with."""
+    """One Chroma collection, the embedding model it was built with, and its lexical index."""
 
-    def __init__(self, client: Any, collection: Any, embeddings: Embeddings, layout: StoreLayout) -> None:
+    def __init__(
+        self,
+        client: Any,
+        collection: Any,
+        embeddings: Embeddings,
+        layout: StoreLayout,
+        lexical: LexicalIndex,
+    ) -> None:
         self._client = client
         self._collection = collection
         self.embeddings = embeddings
         self.layout = layout
+        self.lexical = lexical
 
     @property
     def embedding_model(self) -> str:
@@ -73,6 +89,7 @@ class Store:
                 embeddings=[list(map(float, v)) for v in vectors[start:end]],
                 metadatas=list(metadatas[start:end]),
             )
+            self.lexical.upsert(ids[start:end], texts[start:end], metadatas[start:end])
 
     def delete_file(self, path: str, keep_version: str | None = None) -> None:
         """Delete a file's chunks; with `keep_version`, only those from other versions of the file."""
@@ -80,21 +97,54 @@ class Store:
         if keep_version is not None:
             where = {"$and": [{"path": path}, {"version": {"$ne": keep_version}}]}
         self._collection.delete(where=where)
+        self.lexical.delete_file(path, keep_version)
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[tuple[Document, float]]:
         """The k chunks closest to the query, with cosine similarity (1.0 is identical)."""
-        from langchain_chroma import Chroma
+        return self.search_vector(self.embeddings.embed_query(query), k, where)
 
+    def search_vector(
+        self, vector: Sequence[float], k: int, where: dict | None = None
+    ) -> list[tuple[Document, float]]:
+        """The k chunks closest to an embedded query, with cosine similarity."""
         if self.count() == 0:
             return []
-        vectorstore = Chroma(
-            client=self._client, collection_name=self._collection.name, embedding_function=self.embeddings
+        found = self._collection.query(
+            query_embeddings=[list(map(float, vector))],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
-        found = vectorstore.similarity_search_with_score(query, k=k, filter=where)
-        return [(doc, 1.0 - distance) for doc, distance in found]
+        rows = zip(
+            found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+        )
+        return [(_document(i, text, meta), 1.0 - distance) for i, text, meta, distance in rows]
+
+    def get(self, ids: Sequence[str], vector: Sequence[float]) -> list[tuple[Document, float]]:
+        """The chunks with these ids (in this order), each with its cosine similarity to `vector`."""
+        if not ids:
+            return []
+        found = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        by_id = {
+            i: (_document(i, text, meta), _dot(vector, emb))
+            for i, text, meta, emb in zip(
+                found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True
+            )
+        }
+        return [by_id[i] for i in ids if i in by_id]
 
     def close(self) -> None:
+        self.lexical.close()
         self._client.close()
+
+
+def _document(chunk_id: str, text: str | None, metadata: dict | None) -> Document:
+    return Document(id=chunk_id, page_content=text or "", metadata=dict(metadata or {}))
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two unit vectors (the stored and query embeddings are normalised)."""
+    return float(sum(x * y for x, y in zip(a, b, strict=True)))
 
 
 def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_model: str) -> Store:
@@ -115,11 +165,23 @@ def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_mo
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedding_model": embedding_model},
         )
-    except OSError as exc:
+        lexical = LexicalIndex(layout.lexical_path)
+    except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open the store at {root}: {exc}") from None
-    store = Store(client, handle, embeddings, layout)
+    store = Store(client, handle, embeddings, layout, lexical)
     _check_embedding_model(store, embedding_model)
+    if lexical.count() != store.count():
+        rebuild_lexical(store)
     return store
+
+
+def rebuild_lexical(store: Store, page: int = 1000) -> None:
+    """Fill the lexical index from the texts Chroma holds (stores made before it existed, or out of step)."""
+    store.lexical.clear()
+    for offset in range(0, store.count(), page):
+        rows = store._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+        texts = [text or "" for text in rows["documents"]]
+        store.lexical.upsert(rows["ids"], texts, [meta or {} for meta in rows["metadatas"]])
 
 
 def _check_embedding_model(store: Store, configured: str) -> None:

@@ -52,7 +52,20 @@ def test_ingest_retrieve_ask_status_round_trip(docs, store):
     )["results"]
     assert [r["rank"] for r in results] == [1, 2, 3]
     assert results[0]["file"] == "onboarding-slides.pptx" and results[0]["page"] == 1
+    off_topic = run_json("--store", store, "retrieve", "Who won the football world cup in 1998?")
+    assert off_topic["weak_evidence"] is True and off_topic["results"]
     assert {"rank", "file", "path", "page", "chunk_id", "score", "text"} <= set(results[0])
+
+    only = run_json(
+        "--store", store, "retrieve", "warranty claim", "--file", "faq.html", "--where", "nowhere"
+    )
+    assert only["results"] and {r["file"] for r in only["results"]} == {"faq.html"}
+    folder = run_json("--store", store, "retrieve", "warranty claim", "--where", docs.name, "--k", "2")
+    assert len(folder["results"]) == 2
+    refused = run("--store", store, "retrieve", "warranty", "--where", "../etc")
+    assert refused.returncode == 2 and "'..' is not allowed" in refused.stderr
+    unknown = run("--store", store, "ask", "warranty", "--file", "nope.pdf", "--llm", "fake")
+    assert unknown.returncode == 2 and "no file in the store matches nope.pdf" in unknown.stderr
 
     answer = run_json("--store", store, "ask", "What is the price of the shower screen?", "--llm", "fake")
     assert "14.90" in answer["answer"] and answer["cited"] and answer["sources"]
@@ -102,7 +115,20 @@ def test_eval_on_a_user_folder(tmp_path, store):
     assert result["questions"] == 4 and result["multi_doc_questions"] == 1
     assert result["hit@1"] >= 0.75 and result["hit@5"] == 1.0 and 0.75 <= result["mrr"] <= 1.0
     assert result["retrieve_ms_p95"] >= result["retrieve_ms_p50"] > 0
-    assert 0.5 <= result["recall@5_multi_doc"] <= 1.0
+    assert 0.5 <= result["recall@5_multi_doc"] <= result["recall@10_multi_doc"] <= 1.0
+    assert result["lexical_ms_p95"] >= result["lexical_ms_p50"] >= 0
+
+    (tmp_path / "dense.yaml").write_text("retrieval:\n  lexical: false\n")
+    (tmp_path / "capped.yaml").write_text("retrieval:\n  max_per_file: 1\n")
+    chart = tmp_path / "chart.png"
+    configs = [str(tmp_path / "dense.yaml"), str(tmp_path / "capped.yaml")]
+    compared = run("--store", store, "eval", str(dataset), "--compare", *configs, "--chart", str(chart))
+    assert compared.returncode == 0, compared.stderr
+    header, _, dense, capped, chart_line = compared.stdout.strip().splitlines()
+    assert header.split()[:4] == ["config", "hit@1", "hit@5", "mrr"]
+    assert dense.split()[0] == "dense" and capped.split()[0] == "capped"
+    assert chart_line == f"chart: {chart}" and chart.read_bytes().startswith(b"\x89PNG")
+    assert run("--store", store, "eval", str(dataset), *configs).returncode == 2  # files need --compare
 
 
 @pytest.mark.parametrize(

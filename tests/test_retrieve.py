@@ -2,7 +2,10 @@
 
 import pytest
 
-from rag.retrieve import retrieve
+from rag.retrieve import retrieve, search
+from rag.settings import RetrievalSettings
+
+DENSE_ONLY = RetrievalSettings(lexical=False)
 
 
 @pytest.mark.parametrize(
@@ -17,16 +20,57 @@ from rag.retrieve import retrieve
         ("How much water does the tank hold?", "setup-guide.md", None),
     ],
 )
-def test_the_right_passage_ranks_first(sample_store, question, file, page):
-    passages = retrieve(sample_store, question, k=5)
+@pytest.mark.parametrize("options", [RetrievalSettings(), DENSE_ONLY], ids=["hybrid", "dense"])
+def test_the_right_passage_ranks_first(sample_store, question, file, page, options):
+    passages = retrieve(sample_store, question, k=5, options=options)
     assert passages[0].file == file
     if page is not None:
         assert passages[0].page == page
     assert [p.rank for p in passages] == [1, 2, 3, 4, 5]
-    assert passages[0].score >= passages[-1].score
     assert passages[0].chunk_id and passages[0].path.endswith(file)
+    assert len({p.chunk_id for p in passages}) == 5
 
 
-def test_metadata_filter_restricts_files(sample_store):
-    passages = retrieve(sample_store, "warranty", k=3, where={"file": "faq.html"})
-    assert passages and {p.file for p in passages} == {"faq.html"}
+def test_dense_only_ranks_by_cosine_and_hybrid_keeps_cosine_scores(sample_store):
+    question = "What is the part number of the shower screen?"
+    dense = retrieve(sample_store, question, k=5, options=DENSE_ONLY)
+    assert [p.score for p in dense] == sorted((p.score for p in dense), reverse=True)
+    hybrid = retrieve(sample_store, question, k=5)
+    dense_scores = {p.chunk_id: p.score for p in retrieve(sample_store, question, k=50, options=DENSE_ONLY)}
+    for passage in hybrid:
+        assert passage.score == pytest.approx(dense_scores[passage.chunk_id], abs=1e-3)
+
+
+def test_stage_timings_follow_the_settings(sample_store):
+    hybrid = search(sample_store, "descaling", 3)
+    assert set(hybrid.timings_ms) == {"dense", "lexical", "fusion", "diversity"}
+    assert set(search(sample_store, "descaling", 3, options=DENSE_ONLY).timings_ms) == {"dense", "diversity"}
+
+
+def test_a_per_file_cap_and_penalty_spread_passages_over_files(sample_store):
+    question = "warranty repair claim"
+    plain = RetrievalSettings(file_penalty=0.0)
+    uncapped = retrieve(sample_store, question, k=4, options=plain)
+    assert len({p.file for p in uncapped}) < 4
+    capped = retrieve(sample_store, question, k=4, options=plain.model_copy(update={"max_per_file": 1}))
+    assert len({p.file for p in capped}) == 4 and capped[0].chunk_id == uncapped[0].chunk_id
+    penalised = retrieve(sample_store, question, k=4, options=RetrievalSettings(file_penalty=5.0))
+    assert len({p.file for p in penalised}) == 4 and penalised[0].chunk_id == uncapped[0].chunk_id
+
+
+def test_paths_restrict_every_stage(sample_store):
+    faq = [p for p in sample_store.lexical.paths() if p.endswith("faq.html")]
+    for options in (RetrievalSettings(), DENSE_ONLY):
+        passages = retrieve(sample_store, "warranty", k=3, paths=faq, options=options)
+        assert passages and {p.file for p in passages} == {"faq.html"}
+    assert retrieve(sample_store, "warranty", k=3, paths=[]) == []
+
+
+def test_weak_evidence_when_no_passage_is_close(sample_store):
+    assert search(sample_store, "Who won the football world cup in 1998?", 3).weak_evidence
+    assert search(sample_store, "What is the basic reproduction number of measles?", 3).weak_evidence
+    assert not search(
+        sample_store, "What does it mean when the red light blinks three times?", 3
+    ).weak_evidence
+    never = RetrievalSettings(min_score=0.0)
+    assert not search(sample_store, "Who won the football world cup in 1998?", 3, options=never).weak_evidence

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import SettingsError
-from rag.settings import PACKAGED_EMBEDDING_MODEL, load_settings
+from rag.settings import PACKAGED_EMBEDDING_MODEL, RetrievalSettings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +19,7 @@ def test_project_settings_load_with_store_beside_the_file():
     assert settings.store.path == ROOT / "vectorstore"
     assert settings.embeddings.model == PACKAGED_EMBEDDING_MODEL
     assert settings.retrieval.k == 5
+    assert settings.retrieval == RetrievalSettings()  # the file states the defaults
     assert settings.llm.n_ctx >= 2048
 
 
@@ -34,6 +35,9 @@ def test_empty_file_gives_defaults_relative_to_it(tmp_path):
         ("retrieval:\n  k: -1\n", "retrieval.k"),
         ("retrieval:\n  k: many\n", "retrieval.k"),
         ("llm:\n  n_ctx: 10\n", "llm.n_ctx"),
+        ("retrieval:\n  lexical_weight: -1\n", "retrieval.lexical_weight"),
+        ("retrieval:\n  max_per_file: -2\n", "retrieval.max_per_file"),
+        ("retrieval:\n  lexical: maybe\n", "retrieval.lexical"),
         ("storage:\n  path: x\n", "storage"),
     ],
 )

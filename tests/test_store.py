@@ -36,3 +36,44 @@ def test_upsert_batches_and_overwrites_by_id(settings, embeddings, monkeypatch):
     store.delete_file("/x.txt")
     assert store.count() == 0
     store.close()
+
+
+def test_lexical_index_follows_every_write_and_delete(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    texts = ["descaling the boiler", "grinding the beans"]
+    metas = [{"path": "/a.txt", "version": "1"}, {"path": "/b.txt", "version": "1"}]
+    store.upsert(["a", "b"], texts, embeddings.embed_documents(texts), metas)
+    assert store.lexical.count() == store.count() == 2
+    assert [chunk_id for chunk_id, _ in store.lexical.search("boiler", 5)] == ["a"]
+    store.delete_file("/a.txt")
+    assert store.lexical.count() == store.count() == 1 and store.lexical.search("boiler", 5) == []
+    store.close()
+
+
+def test_a_store_without_lexical_index_gets_it_from_chroma(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    texts = ["descaling the boiler", "grinding the beans"]
+    metas = [{"path": "/a.txt", "version": "1", "heading": "Care"}, {"path": "/b.txt", "version": "1"}]
+    store.upsert(["a", "b"], texts, embeddings.embed_documents(texts), metas)
+    layout = store.layout
+    store.close()
+    for suffix in ("", "-wal", "-shm"):  # as if made before the lexical index existed
+        layout.lexical_path.with_name(layout.lexical_path.name + suffix).unlink(missing_ok=True)
+    reopened = open_collection(settings, embeddings)
+    assert reopened.lexical.count() == 2
+    assert {chunk_id for chunk_id, _ in reopened.lexical.search("care grinding", 5)} == {"a", "b"}
+    reopened.close()
+
+
+def test_get_returns_chunks_in_order_with_cosine(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    texts = ["descaling the boiler", "grinding the beans"]
+    store.upsert(
+        ["a", "b"], texts, embeddings.embed_documents(texts), [{"path": "/a.txt"}, {"path": "/b.txt"}]
+    )
+    query = embeddings.embed_query("how to descale the boiler")
+    found = store.get(["b", "missing", "a"], query)
+    assert [doc.id for doc, _ in found] == ["b", "a"]
+    dense = dict((doc.id, score) for doc, score in store.search_vector(query, 2))
+    assert found[1][1] == pytest.approx(dense["a"], abs=1e-4) and found[1][1] > found[0][1]
+    store.close()

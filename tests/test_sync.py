@@ -63,6 +63,10 @@ def test_editing_one_file_reembeds_only_that_file(docs, store, manifest, setting
     assert len(embeddings.embedded) == 1 and "turbo mode" in embeddings.embedded[0]
     texts = store._collection.get(where={"path": str(notes)})["documents"]
     assert texts == ["Version 9.9.9 adds a turbo mode that pulls a shot in 12 seconds."]
+    assert store.lexical.count() == store.count()
+    new_chunk = store._collection.get(where={"path": str(notes)})["ids"]
+    assert [chunk_id for chunk_id, _ in store.lexical.search("turbo", 5)] == new_chunk
+    assert store.lexical.search("eco standby", 5, paths=[str(notes)]) == []  # the old version is gone
 
 
 def test_prune_and_dry_run(docs, store, manifest, settings):
@@ -81,6 +85,7 @@ def test_prune_and_dry_run(docs, store, manifest, settings):
     pruned = sync([docs], store, manifest, settings.chunking, prune=True)
     assert pruned.removed == [str(faq)] and store.count() == total - faq_chunks
     assert str(faq) not in chunk_paths(store) and manifest.get(str(faq)) is None
+    assert str(faq) not in store.lexical.paths() and store.lexical.count() == store.count()
 
 
 def test_dry_run_on_new_files_writes_nothing(docs, store, manifest, settings, embeddings):
@@ -125,4 +130,5 @@ def test_new_chunking_recipe_reingests_without_leftovers(docs, store, manifest, 
     assert len(report.updated) == 8 and store.count() == len(embeddings.embedded)
     versions = {m["version"] for m in store._collection.get(include=["metadatas"])["metadatas"]}
     assert len(versions) == 8  # one version per file, none left from the old recipe
+    assert store.lexical.count() == store.count()
     assert len(sync([docs], store, manifest, smaller).unchanged) == 8

@@ -1,5 +1,6 @@
-"""Ingestion killed with SIGKILL at random points: the next run completes, and afterwards the store and
-the manifest agree exactly (no duplicate chunks, no orphans, no file marked done whose chunks are missing)."""
+"""Ingestion killed with SIGKILL at random points: the next run completes, and afterwards the vector store,
+the lexical index and the manifest agree exactly (no duplicate chunks, no orphans, no file marked done
+whose chunks are missing)."""
 
 import hashlib
 import random
@@ -62,11 +63,14 @@ def kill_mid_write(child: subprocess.Popen, store: Path, docs: Path, extra_s: fl
 
 
 def assert_store_matches_manifest(settings) -> int:
+    with sqlite3.connect(settings.store.path / "lexical.sqlite") as db:  # read before opening the store
+        lexical_ids = {row[0] for row in db.execute("SELECT chunk_id FROM chunk_rows")}
     with collection_and_manifest(settings) as (store, manifest):
         rows = store._collection.get(include=["metadatas"])
         records = {r.path: r for r in manifest.all()}
     by_path = Counter(meta["path"] for meta in rows["metadatas"])
     assert len(rows["ids"]) == len(set(rows["ids"]))  # no duplicate chunk
+    assert lexical_ids == set(rows["ids"])  # the lexical index holds exactly the vector store's chunks
     assert set(by_path) <= set(records)  # no orphan: every chunk belongs to a recorded file
     for path, record in records.items():
         assert by_path.get(path, 0) == record.chunks, path  # no file done whose chunks are missing
