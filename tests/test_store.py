@@ -1,7 +1,7 @@
 import pytest
 
 from rag.components import open_collection
-from rag.errors import EmbeddingMismatchError, StoreError
+from rag.errors import EmbeddingMismatchError, StorePathError
 from rag.settings import EmbeddingSettings
 
 
@@ -17,7 +17,7 @@ def test_store_remembers_its_embedding_model(settings, embeddings):
 def test_store_path_that_is_a_file(settings, embeddings, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(StoreError, match="is a file"):
+    with pytest.raises(StorePathError, match="is a file"):
         open_collection(settings.with_store(blocker), embeddings)
 
 
