@@ -400,7 +400,7 @@ def main() -> None:
     try:
         app()
     except AskdocsError as exc:
-        typer.echo(f"askdocs: error: {exc}", err=True)
+        typer.echo(exc.one_line(), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("askdocs: interrupted", err=True)

@@ -26,6 +26,10 @@ class AskdocsError(Exception):
 
     exit_code = 1
 
+    def one_line(self) -> str:
+        """How the CLI and the terminal chat show it."""
+        return f"askdocs: error: {self}"
+
 
 class UsageError(AskdocsError):
     """A mistake in settings or arguments; fixing the input fixes it."""

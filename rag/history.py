@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 
 from rag.citations import strip_markers
-from rag.prompts import PER_MESSAGE_TOKENS, TokenCounter, estimate_tokens
+from rag.prompts import TokenCounter, estimate_tokens, history_tokens
 
 
 def history_messages(turns: Iterable[tuple[str, str]]) -> list[BaseMessage]:
@@ -32,9 +32,7 @@ def trim_history(
     return trim_messages(
         list(history),
         max_tokens=max_tokens,
-        token_counter=lambda messages: sum(
-            count_tokens(str(m.content)) + PER_MESSAGE_TOKENS for m in messages
-        ),
+        token_counter=lambda messages: history_tokens(messages, count_tokens),
         strategy="last",
         start_on="human",
         allow_partial=False,

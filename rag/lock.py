@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.errors import StoreBusyError, StorePathError
+from rag.errors import StoreBusyError
+from rag.store import require_folder
 
 LOCK_NAME = "write.lock"
 _POLL_S = 0.2
@@ -49,8 +50,7 @@ def _acquire(handle, wait_s: float) -> bool:
 @contextmanager
 def write_lock(root: Path, purpose: str, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the store's write lock; `StoreBusyError` if another writer keeps it past `wait_s` seconds."""
-    if root.exists() and not root.is_dir():
-        raise StorePathError(f"store path {root} is a file, not a folder: choose another --store")
+    require_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     with (root / LOCK_NAME).open("a+", encoding="utf-8") as handle:
         if not _acquire(handle, wait_s):

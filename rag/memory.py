@@ -139,25 +139,28 @@ class ConversationStore:
         found = self.sessions()
         return self.load(found[0].id) if found else None
 
-    def resolve(self, ref: str) -> str:
-        """The full id of the session `ref` names (the id or an unambiguous prefix of it)."""
+    def _match(self, ref: str) -> Session:
+        """The session `ref` names (its id or an unambiguous prefix of it), without its turns."""
         ref = ref.strip()
         matches = [
-            s.id for s in self.sessions() if s.id == ref or (len(ref) >= MIN_PREFIX and s.id.startswith(ref))
+            s for s in self.sessions() if s.id == ref or (len(ref) >= MIN_PREFIX and s.id.startswith(ref))
         ]
         if len(matches) == 1:
             return matches[0]
         problem = "matches several conversations" if matches else "is not a stored conversation"
         raise SessionNotFoundError(f"'{ref}' {problem}: run `askdocs history` to list them")
 
+    def resolve(self, ref: str) -> str:
+        """The full id of the session `ref` names."""
+        return self._match(ref).id
+
     def load(self, ref: str) -> Session:
         """A session with all its turns, oldest first."""
-        session_id = self.resolve(ref)
-        session = next(s for s in self.sessions() if s.id == session_id)
+        session = self._match(ref)
         rows = self._db.execute(
             "SELECT question, standalone, answer, sources, cited, timings, created_at FROM turns "
             "WHERE session_id = ? ORDER BY n",
-            (session_id,),
+            (session.id,),
         ).fetchall()
         session.turns = [_turn_from_row(row) for row in rows]
         return session

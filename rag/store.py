@@ -147,13 +147,18 @@ def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     return float(sum(x * y for x, y in zip(a, b, strict=True)))
 
 
+def require_folder(root: Path) -> None:
+    """Refuse a store path that exists but is not a folder."""
+    if root.exists() and not root.is_dir():
+        raise StorePathError(f"store path {root} is a file, not a folder: choose another --store")
+
+
 def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_model: str) -> Store:
     """Open (creating if needed) the collection at `root`, checking it was built with `embedding_model`."""
     import chromadb
 
     layout = StoreLayout(root)
-    if root.exists() and not root.is_dir():
-        raise StorePathError(f"store path {root} is a file, not a folder: choose another --store")
+    require_folder(root)
     try:
         layout.chroma_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(

@@ -69,5 +69,5 @@ def run_chat(
             elif line:
                 _answer(conversation, line)
         except AskdocsError as exc:
-            typer.echo(f"askdocs: error: {exc}", err=True)
+            typer.echo(exc.one_line(), err=True)
     typer.echo("")
