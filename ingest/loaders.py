@@ -2,16 +2,19 @@
 
 One loader per format, chosen by suffix. PDFs are read page by page with pypdfium2, with pypdf as the
 fallback when pdfium cannot open a file; Markdown, HTML, DOCX and PPTX go through `unstructured`
-(light extras only); TXT and CSV are read directly. A loader raises `LoadError` with a reason a person
+(light extras only); TXT and CSV are streamed in blocks, so a file of any size is read in bounded
+memory. A loader raises `LoadError` with a reason a person
 can act on. This module does not split, hash, embed, or decide which files to visit.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 
 class LoadError(Exception):
@@ -88,36 +91,90 @@ def _pdf_reason(pdfium_error: Exception, pypdf_error: Exception) -> str:
     return f"unreadable PDF (pdfium: {pdfium_error}; pypdf: {pypdf_error}); re-save or export it as a new PDF"
 
 
-def load_text(path: Path) -> list[Section]:
-    """The whole file as one section, decoded as UTF-8 (BOM or not), UTF-16, Windows-1252 or Latin-1."""
-    text = decode_text(path.read_bytes())
-    return [Section(text)] if text.strip() else []
+TEXT_BLOCK = 1 << 16  # characters per section of a text or CSV file read as a stream
+_SNIFF = 1 << 13  # bytes looked at for a byte-order mark or NUL bytes
 
 
-def decode_text(raw: bytes) -> str:
-    """Decode bytes of unknown encoding; refuses binary data."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    if b"\x00" in raw[:8192]:
-        raise LoadError("binary data in a text file: not a text document")
-    # Windows-1252 before Latin-1: most "Latin-1" files are cp1252 (€, curly quotes in 0x80-0x9F)
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+def load_text(path: Path) -> Iterator[Section]:
+    """The file as a stream of sections of about `TEXT_BLOCK` characters, cut at a line break or space.
+
+    Decoded as UTF-8 (BOM or not), UTF-16, Windows-1252 or Latin-1; memory stays bounded for any size."""
+    with path.open(encoding=text_encoding(path), newline="") as handle:
+        yield from (Section(block) for block in _blocks(handle) if block.strip())
+
+
+def _blocks(handle: TextIO) -> Iterator[str]:
+    carry = ""
+    while block := handle.read(TEXT_BLOCK):
+        text = carry + block
+        cut = _cut_point(text) if len(block) == TEXT_BLOCK else len(text)  # a short read is the end
+        yield text[:cut]
+        carry = text[cut:]
+    if carry:
+        yield carry
+
+
+def _cut_point(text: str) -> int:
+    """After the last paragraph break, line break or space in the second half of `text` (else its end)."""
+    half = len(text) // 2
+    for separator in ("\n\n", "\n", " "):
+        found = text.rfind(separator, half)
+        if found >= 0:
+            return found + len(separator)
+    return len(text)
+
+
+def text_encoding(path: Path) -> str:
+    """The encoding a text file decodes in, checked over the whole file in blocks; refuses binary data."""
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        if b"\x00" in head:
+            raise LoadError("binary data in a text file: not a text document")
+        # Windows-1252 before Latin-1: most "Latin-1" files are cp1252 (€, curly quotes in 0x80-0x9F)
+        for encoding in ("utf-8-sig", "cp1252"):
+            handle.seek(0)
+            if _decodes(handle, encoding):
+                return encoding
+    return "latin-1"  # decodes any byte string
+
+
+def _decodes(handle: BinaryIO, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while block := handle.read(1 << 20):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def load_csv(path: Path) -> Iterator[Section]:
+    """Each row as one line of `column: value` pairs, so a row reads on its own in a chunk; streamed."""
+    with path.open(encoding=text_encoding(path), newline="") as handle:
+        rows = csv.reader(handle)
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoadError("undecodable text")  # unreachable: latin-1 decodes any byte string
+            header = next(rows, None)
+            if header is not None:
+                yield from (Section(text) for text in _row_blocks(header, rows))
+        except csv.Error as exc:
+            raise LoadError(f"malformed CSV (line {rows.line_num}): {exc}; fix or export it again") from None
 
 
-def load_csv(path: Path) -> list[Section]:
-    """Each row as one line of `column: value` pairs, so a row reads on its own in a chunk."""
-    lines = decode_text(path.read_bytes()).splitlines()
-    rows = csv.reader(lines)
-    header = next(rows, None)
-    if header is None:
-        return []
-    text = "\n".join(_csv_row(header, row) for row in rows if any(cell.strip() for cell in row))
-    return [Section(text)] if text else []
+def _row_blocks(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        if any(cell.strip() for cell in row):
+            lines.append(_csv_row(header, row))
+            size += len(lines[-1]) + 1
+        if size >= TEXT_BLOCK:
+            yield "\n".join(lines)
+            lines, size = [], 0
+    if lines:
+        yield "\n".join(lines)
 
 
 def _csv_row(header: list[str], row: list[str]) -> str:
@@ -167,7 +224,7 @@ def _partition(path: Path) -> list:
         raise LoadError(f"cannot parse {suffix[1:].upper()}: {exc}".splitlines()[0]) from None
 
 
-Loader = Callable[[Path], list[Section]]
+Loader = Callable[[Path], Iterable[Section]]
 
 LOADERS: dict[str, Loader] = {
     ".pdf": load_pdf,

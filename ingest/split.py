@@ -8,6 +8,7 @@ by what it is about even when its own words don't say it. This module does not l
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,22 +40,22 @@ def chunk_id(path: str, version: str, index: int) -> str:
 
 
 def split_sections(
-    sections: list[Section], path: Path, version: str, chunking: ChunkingSettings
-) -> list[Chunk]:
-    """Chunks of at most `chunking.size` characters with path, page, heading and version."""
+    sections: Iterable[Section], path: Path, version: str, chunking: ChunkingSettings
+) -> Iterator[Chunk]:
+    """Chunks of at most `chunking.size` characters with path, page, heading and version, made as the
+    sections arrive (a streamed file is never held whole)."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunking.size,
         chunk_overlap=min(chunking.overlap, chunking.size // 2),
         strip_whitespace=True,
     )
-    chunks: list[Chunk] = []
+    index = 0
     for section in sections:
         for text in splitter.split_text(section.text):
-            index = len(chunks)
             embed = embedding_text(path, section.heading, text, chunking.context_prefix)
             metadata = _metadata(section, path, version, index)
-            chunks.append(Chunk(chunk_id(str(path), version, index), text, embed, metadata))
-    return chunks
+            yield Chunk(chunk_id(str(path), version, index), text, embed, metadata)
+            index += 1
 
 
 def _metadata(section: Section, path: Path, version: str, index: int) -> dict[str, Any]:

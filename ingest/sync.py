@@ -1,10 +1,13 @@
 """Keep a store in sync with folders: add new files, replace changed ones, optionally prune vanished ones.
 
-Unchanged files (same size and mtime, or same SHA-256) cost no parsing or embedding. A changed file's new
-chunks are written before its old ones are deleted, and the manifest is updated last, so an interrupted
-run never loses what was ingested and the next run finishes the job. A file that fails to load is listed
-in the report and the run goes on. This module does not parse formats (see `ingest.loaders`) or split
-text (see `ingest.split`).
+Unchanged files (same size and mtime, or same SHA-256) cost no parsing or embedding. A file is streamed
+from its loader through the splitter into the store `EMBED_BATCH` chunks at a time, so memory stays
+bounded; files over `chunking.max_file_mb` are skipped with the reason. A changed file's new chunks are
+written before its old ones are deleted, and the manifest is updated last, so an interrupted run never
+loses what was ingested and the next run finishes the job (chunks of files the manifest does not know,
+left by a killed run, are dropped first). A write that fails half-way removes what it wrote; a file that
+changes while it is read is read once more. A file that fails to load is listed in the report and the
+run goes on. This module does not parse formats (see `ingest.loaders`) or split text (see `ingest.split`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from tqdm import tqdm
@@ -107,13 +111,14 @@ def sync(
     """Bring the store in line with the files under `paths`; see the module docstring."""
     report = SyncReport(dry_run=dry_run)
     roots = [p.absolute() for p in paths]
-    todo = _classify(discover(roots, report), manifest, chunking.recipe, report, dry_run)
+    todo = _classify(discover(roots, report), manifest, chunking, report, dry_run)
     vanished = _vanished(roots, manifest)
     if prune:
         report.removed = vanished
     else:
         report.missing = vanished
     if not dry_run:
+        _drop_orphans(store, manifest)
         _apply(todo, store, manifest, chunking, report, progress)
         for path in report.removed:
             store.delete_file(path)
@@ -123,19 +128,23 @@ def sync(
 
 
 def _classify(
-    files: list[Path], manifest: Manifest, recipe: str, report: SyncReport, dry_run: bool
+    files: list[Path], manifest: Manifest, chunking: ChunkingSettings, report: SyncReport, dry_run: bool
 ) -> list[_Candidate]:
     todo = []
     for path in files:
         record = manifest.get(str(path))
         try:
-            candidate = _candidate(path, record, recipe)
+            stat = path.stat()
+            if stat.st_size > chunking.max_file_bytes:
+                report.skipped.append({"path": str(path), "reason": _too_large(stat.st_size, chunking)})
+                continue
+            candidate = _candidate(path, stat, record, chunking.recipe)
         except OSError as exc:
             report.failed.append({"path": str(path), "error": f"cannot read: {exc.strerror or exc}"})
             continue
         if candidate is None:
             report.unchanged.append(str(path))
-        elif record is not None and (record.sha256, record.recipe) == (candidate.sha256, recipe):
+        elif record is not None and (record.sha256, record.recipe) == (candidate.sha256, chunking.recipe):
             report.unchanged.append(str(path))
             if not dry_run:
                 manifest.touch(str(path), candidate.size, candidate.mtime_ns)
@@ -145,9 +154,15 @@ def _classify(
     return todo
 
 
-def _candidate(path: Path, record: FileRecord | None, recipe: str) -> _Candidate | None:
+def _too_large(size: int, chunking: ChunkingSettings) -> str:
+    return (
+        f"file is {size / 2**20:.0f} MB, over chunking.max_file_mb ({chunking.max_file_mb}); "
+        "raise it in settings.yaml to index this file"
+    )
+
+
+def _candidate(path: Path, stat: os.stat_result, record: FileRecord | None, recipe: str) -> _Candidate | None:
     """None when size, mtime and chunking recipe match the manifest record (no need to even hash)."""
-    stat = path.stat()
     if record and (record.size, record.mtime_ns, record.recipe) == (stat.st_size, stat.st_mtime_ns, recipe):
         return None
     return _Candidate(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
@@ -160,6 +175,13 @@ def _vanished(roots: list[Path], manifest: Manifest) -> list[str]:
         for record in manifest.all()
         if any(_is_under(Path(record.path), root) for root in roots) and not Path(record.path).exists()
     ]
+
+
+def _drop_orphans(store: Store, manifest: Manifest) -> None:
+    """Delete chunks of files the manifest does not know (left by a run killed mid-file)."""
+    known = {record.path for record in manifest.all()}
+    for path in set(store.lexical.paths()) - known:
+        store.delete_file(path)
 
 
 def _is_under(path: Path, root: Path) -> bool:
@@ -199,17 +221,60 @@ def _move_out(candidate: _Candidate, report: SyncReport, bucket: list[dict[str, 
     bucket.append({"path": path, **entry})
 
 
+EMBED_BATCH = 256  # chunks embedded and written at a time: memory stays bounded for any file size
+
+
+class _ChangedWhileRead(LoadError):
+    """The file's size or modification time moved while it was being read."""
+
+
 def _ingest_file(candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings) -> int:
-    path = candidate.path
+    """Ingest one file, reading it again once if it changed meanwhile."""
+    try:
+        return _ingest_version(candidate, store, manifest, chunking)
+    except _ChangedWhileRead:
+        stat = candidate.path.stat()
+        fresh = _Candidate(candidate.path, stat.st_size, stat.st_mtime_ns, file_sha256(candidate.path))
+    try:
+        return _ingest_version(fresh, store, manifest, chunking)
+    except _ChangedWhileRead:
+        raise LoadError("the file kept changing while it was read; ingest again once it is saved") from None
+
+
+def _ingest_version(
+    candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings
+) -> int:
+    """Write this version's chunks, then drop the file's older ones, then record it in the manifest.
+
+    A write that fails half-way removes what it wrote, so the store never holds a partial version."""
+    path = str(candidate.path)
+    version = file_version(candidate.sha256 or "", chunking.recipe)
+    try:
+        written = _write_chunks(candidate.path, version, store, chunking)
+        _check_unchanged(candidate)
+    except Exception:
+        store.delete_file(path, version=version)
+        raise
+    store.delete_file(path, keep_version=version)
+    manifest.record(
+        path, candidate.sha256 or "", chunking.recipe, candidate.size, candidate.mtime_ns, written
+    )
+    return written
+
+
+def _write_chunks(path: Path, version: str, store: Store, chunking: ChunkingSettings) -> int:
     loader = loader_for(path)
     assert loader is not None, "discover() only returns supported files"
-    sections = loader(path)
-    sha256 = candidate.sha256 or ""
-    version = file_version(sha256, chunking.recipe)
-    chunks = split_sections(sections, path, version, chunking)
-    if chunks:
-        vectors = store.embeddings.embed_documents([c.embed_text for c in chunks])
-        store.upsert([c.id for c in chunks], [c.text for c in chunks], vectors, [c.metadata for c in chunks])
-    store.delete_file(str(path), keep_version=version)
-    manifest.record(str(path), sha256, chunking.recipe, candidate.size, candidate.mtime_ns, len(chunks))
-    return len(chunks)
+    chunks = split_sections(loader(path), path, version, chunking)
+    written = 0
+    while batch := list(islice(chunks, EMBED_BATCH)):
+        vectors = store.embeddings.embed_documents([c.embed_text for c in batch])
+        store.upsert([c.id for c in batch], [c.text for c in batch], vectors, [c.metadata for c in batch])
+        written += len(batch)
+    return written
+
+
+def _check_unchanged(candidate: _Candidate) -> None:
+    stat = candidate.path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (candidate.size, candidate.mtime_ns):
+        raise _ChangedWhileRead(str(candidate.path))

@@ -97,12 +97,15 @@ class LexicalIndex:
             (rowid, Path(path).stem, str(meta.get("heading", "")), text),
         )
 
-    def delete_file(self, path: str, keep_version: str | None = None) -> None:
-        """Forget a file's chunks; with `keep_version`, only those from its other versions."""
+    def delete_file(self, path: str, keep_version: str | None = None, version: str | None = None) -> None:
+        """Forget a file's chunks; with `keep_version`, only those from its other versions; with
+        `version`, only that version's."""
         query = "SELECT rowid FROM chunk_rows WHERE path = ?"
         params: tuple = (path,)
         if keep_version is not None:
             query, params = query + " AND version != ?", (path, keep_version)
+        elif version is not None:
+            query, params = query + " AND version = ?", (path, version)
         with self._lock, self._db:
             rowids = [(row[0],) for row in self._db.execute(query, params)]
             self._db.executemany("DELETE FROM chunk_text WHERE rowid = ?", rowids)

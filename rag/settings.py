@@ -38,6 +38,11 @@ class ChunkingSettings(_Section):
     size: int = Field(800, ge=100, le=20000)
     overlap: int = Field(120, ge=0, le=5000)
     context_prefix: bool = True  # embed "title | heading" before each chunk's text
+    max_file_mb: int = Field(100, ge=1, le=1_000_000)  # larger files are skipped, with the reason
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
     @property
     def recipe(self) -> str:

@@ -91,13 +91,16 @@ class Store:
             )
             self.lexical.upsert(ids[start:end], texts[start:end], metadatas[start:end])
 
-    def delete_file(self, path: str, keep_version: str | None = None) -> None:
-        """Delete a file's chunks; with `keep_version`, only those from other versions of the file."""
+    def delete_file(self, path: str, keep_version: str | None = None, version: str | None = None) -> None:
+        """Delete a file's chunks; with `keep_version`, only those from other versions of the file; with
+        `version`, only that version's (a write that failed half-way)."""
         where: dict[str, Any] = {"path": path}
         if keep_version is not None:
             where = {"$and": [{"path": path}, {"version": {"$ne": keep_version}}]}
+        elif version is not None:
+            where = {"$and": [{"path": path}, {"version": version}]}
         self._collection.delete(where=where)
-        self.lexical.delete_file(path, keep_version)
+        self.lexical.delete_file(path, keep_version, version)
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[tuple[Document, float]]:
         """The k chunks closest to the query, with cosine similarity (1.0 is identical)."""

@@ -1,9 +1,19 @@
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
 
-from ingest.loaders import LoadError, decode_text, load_csv, load_pdf, load_structured, load_text, loader_for
+from ingest.loaders import (
+    TEXT_BLOCK,
+    LoadError,
+    load_csv,
+    load_pdf,
+    load_structured,
+    load_text,
+    loader_for,
+    text_encoding,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -60,17 +70,73 @@ def test_csv_rows_read_as_named_fields():
     assert "part_number: LK-GSK-58" in line and "price_eur: 9.50" in line
 
 
-def test_text_encodings(tmp_path):
-    assert decode_text("Détartrage à 60 °C".encode("latin-1")) == "Détartrage à 60 °C"
-    assert decode_text("“Crème” costs 4 €".encode("cp1252")) == "“Crème” costs 4 €"
-    assert decode_text(b"caf\xe9 \x81") == "café \x81"  # not cp1252 (0x81 is unassigned): Latin-1
-    assert decode_text("Détartrage".encode("utf-16")) == "Détartrage"
-    assert decode_text("\ufeffhello".encode()) == "hello"
+def test_a_long_csv_arrives_in_blocks_of_whole_rows(tmp_path):
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="") as handle:
+        handle.write("id,city\n")
+        handle.writelines(f"{n},City number {n}\n" for n in range(100_000))
+    sections = list(load_csv(path))
+    assert len(sections) > 10 and all(len(s.text) < TEXT_BLOCK + 200 for s in sections)
+    rows = [row for s in sections for row in s.text.split("\n")]
+    assert len(rows) == 100_000
+    assert rows[0] == "id: 0; city: City number 0" and rows[-1] == "id: 99999; city: City number 99999"
+
+
+def test_a_malformed_csv_is_a_load_error_naming_the_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3," + "x" * 200_000 + "\n")
+    with pytest.raises(LoadError, match="malformed CSV \\(line 3\\)"):
+        list(load_csv(path))
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "text"),
+    [
+        ("Détartrage à 60 °C".encode(), "utf-8-sig", "Détartrage à 60 °C"),
+        ("“Crème” costs 4 €".encode("cp1252"), "cp1252", "“Crème” costs 4 €"),
+        (b"caf\xe9 \x81", "latin-1", "café \x81"),  # not cp1252 (0x81 is unassigned): Latin-1
+        ("Détartrage".encode("utf-16"), "utf-16", "Détartrage"),
+        ("\ufeffhello".encode(), "utf-8-sig", "hello"),
+    ],
+)
+def test_text_encodings(tmp_path, raw, encoding, text):
+    path = tmp_path / "note.txt"
+    path.write_bytes(raw)
+    assert text_encoding(path) == encoding
+    assert [s.text for s in load_text(path)] == [text]
+
+
+def test_binary_and_empty_text_files(tmp_path):
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\x00\x01\x02junk")
     with pytest.raises(LoadError, match="binary"):
-        decode_text(b"\x00\x01\x02junk")
+        list(load_text(junk))
     empty = tmp_path / "empty.txt"
     empty.write_text("")
-    assert load_text(empty) == []
+    assert list(load_text(empty)) == []
+
+
+def test_a_late_non_utf8_byte_decides_the_whole_file(tmp_path):
+    path = tmp_path / "late.txt"
+    path.write_bytes(b"plain ascii " * 200_000 + "café".encode("cp1252"))
+    assert text_encoding(path) == "cp1252"
+    assert "".join(s.text for s in load_text(path)).endswith("café")
+
+
+def test_a_200_mb_single_line_streams_in_bounded_memory(tmp_path):
+    path = tmp_path / "one-line.txt"
+    word = b"lorem ipsum dolor sit amet " * 40  # about 1 KB with spaces but no line break
+    with path.open("wb") as handle:
+        for _ in range(200 * 1024):
+            handle.write(word)
+    tracemalloc.start()
+    try:
+        total = sum(len(section.text) for section in load_text(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert total == path.stat().st_size
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MB while reading a 200 MB file"
 
 
 def test_unsupported_suffix_has_no_loader():
