@@ -27,10 +27,14 @@ from rag.store import Store, StoreLayout, open_store
 def open_collection(
     settings: Settings, embeddings: Embeddings | None = None, root: Path | None = None
 ) -> Store:
-    """The configured store (or one at `root`), with the configured embedding model."""
+    """The configured store (or one at `root`), with the configured embedding model and Chroma server."""
     embeddings = embeddings or LazyEmbeddings(settings.embeddings)
     return open_store(
-        root or settings.store.path, settings.store.collection, embeddings, settings.embeddings.model
+        root or settings.store.path,
+        settings.store.collection,
+        embeddings,
+        settings.embeddings.model,
+        settings.store.server,
     )
 
 

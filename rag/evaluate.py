@@ -1,7 +1,8 @@
 """Retrieval evaluation on a folder laid out as `docs/` + `qa.jsonl` (the shared sets, or a user's own).
 
-Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder and synced, so a
-re-run only re-embeds what changed; `fresh=True` rebuilds it) and scores, per retrieval configuration,
+Ingests `docs/` into a collection of its own (kept under the store's `eval/` folder, in embedded Chroma
+even when `store.server` is set, and synced, so a re-run only re-embeds what changed; `fresh=True`
+rebuilds it) and scores, per retrieval configuration,
 document-level hit@1, hit@k, MRR (of the first gold file in the top k), recall@k and recall@10 of gold
 files on multi-document questions, answer_found@k (on questions whose row has `answer_spans`, i.e. an
 extractive answer: the answer's text, or its first 60 characters, occurs in a top-k passage), the share
@@ -91,7 +92,9 @@ def run_eval(
     root = eval_store_root(settings, dataset)
     if fresh and root.exists():
         shutil.rmtree(root)
-    with collection_and_manifest(settings, root=root) as (store, manifest):
+    # The dataset's own collection is embedded under the store folder, never put on a Chroma server.
+    local = settings.model_copy(update={"store": settings.store.model_copy(update={"server": ""})})
+    with collection_and_manifest(local, root=root) as (store, manifest):
         started = time.perf_counter()
         report = sync([dataset / "docs"], store, manifest, settings.chunking, prune=True, progress=progress)
         ingest_s = time.perf_counter() - started

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rag.errors import SettingsError
 
@@ -25,6 +26,27 @@ class _Section(BaseModel):
 class StoreSettings(_Section):
     path: Path = Path("vectorstore")
     collection: str = Field("askdocs", min_length=3, max_length=60, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+    server: str = ""  # empty: embedded Chroma in <path>/chroma; else a Chroma server, http://HOST:PORT
+
+    @field_validator("server")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        """Empty, or an http(s) URL with a host and a port and nothing else (a trailing slash is dropped)."""
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        try:
+            url = urlsplit(value)
+            port = url.port  # ValueError when not a number or out of range
+        except ValueError:
+            port = None
+        if not port or url.scheme not in ("http", "https") or not url.hostname or "@" in url.netloc:
+            raise ValueError(
+                "expected http://HOST:PORT or https://HOST:PORT of a Chroma server (empty: embedded)"
+            )
+        if url.path or url.query or url.fragment:
+            raise ValueError("expected only http://HOST:PORT, without a path or query")
+        return value
 
 
 class EmbeddingSettings(_Section):

@@ -2,12 +2,14 @@
 
 Layout of a store folder: `chroma/` (Chroma's persistent directory), `lexical.sqlite` (the BM25 index,
 see `rag.lexical`), `manifest.sqlite` (see `ingest.manifest`), `conversations.sqlite` (see `rag.memory`),
-`write.lock` (see `rag.lock`), `models/` (assembled model files). Every
-write and delete goes to both Chroma and the lexical index, so they hold the same chunks; a store made
-before the lexical index existed (or one whose index lost step) gets it rebuilt from Chroma's stored texts
-when opened. The collection records the embedding model it was built with; opening it with another model
-is an `EmbeddingMismatchError`. This module does not decide what to ingest or how to rank; it does not
-embed documents itself (the caller passes vectors), only queries.
+`write.lock` (see `rag.lock`), `models/` (assembled model files). With a Chroma server (`store.server`)
+the collection lives on the server instead and no `chroma/` folder is made; everything else stays in the
+local store folder. Every write and delete goes to both Chroma and the lexical index, so they hold the
+same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
+second machine reading a server's collection) gets it rebuilt from Chroma's stored texts when opened.
+The collection records the embedding model it was built with; opening it with another model is an
+`EmbeddingMismatchError`. This module does not decide what to ingest or how to rank; it does not embed
+documents itself (the caller passes vectors), only queries; it does not start or manage a Chroma server.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -62,12 +65,14 @@ class Store:
         embeddings: Embeddings,
         layout: StoreLayout,
         lexical: LexicalIndex,
+        server: str = "",
     ) -> None:
         self._client = client
         self._collection = collection
         self.embeddings = embeddings
         self.layout = layout
         self.lexical = lexical
+        self.server = server  # the Chroma server's URL, or "" when Chroma is embedded in the store folder
 
     @property
     def embedding_model(self) -> str:
@@ -156,18 +161,20 @@ def require_folder(root: Path) -> None:
         raise StorePathError(f"store path {root} is a file, not a folder: choose another --store")
 
 
-def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_model: str) -> Store:
-    """Open (creating if needed) the collection at `root`, checking it was built with `embedding_model`."""
-    import chromadb
+def open_store(
+    root: Path, collection: str, embeddings: Embeddings, embedding_model: str, server: str = ""
+) -> Store:
+    """Open (creating if needed) the collection, checking it was built with `embedding_model`.
+
+    Chroma is embedded in `root` unless `server` gives a Chroma server's `http(s)://host:port`; either
+    way the manifest, lexical index, conversations, lock and models live in the folder `root`."""
+    import httpx
 
     layout = StoreLayout(root)
     require_folder(root)
     try:
-        layout.chroma_dir.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(
-            path=str(layout.chroma_dir),
-            settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
-        )
+        root.mkdir(parents=True, exist_ok=True)
+        client = _http_client(server) if server else _persistent_client(layout)
         handle = client.get_or_create_collection(
             collection,
             configuration={"hnsw": {"space": "cosine"}},
@@ -176,11 +183,49 @@ def open_store(root: Path, collection: str, embeddings: Embeddings, embedding_mo
         lexical = LexicalIndex(layout.lexical_path)
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open the store at {root}: {exc}") from None
-    store = Store(client, handle, embeddings, layout, lexical)
+    except httpx.TransportError:  # the server went away between connecting and opening the collection
+        raise _unreachable(server) from None
+    store = Store(client, handle, embeddings, layout, lexical, server)
     _check_embedding_model(store, embedding_model)
     if lexical.count() != store.count():
         rebuild_lexical(store)
     return store
+
+
+def _persistent_client(layout: StoreLayout) -> Any:
+    import chromadb
+
+    layout.chroma_dir.mkdir(exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(layout.chroma_dir),
+        settings=chromadb.Settings(anonymized_telemetry=False, allow_reset=False),
+    )
+
+
+def _http_client(server: str) -> Any:
+    """A client of the Chroma server at `server` (validated by settings), checked to answer."""
+    import chromadb
+    import httpx
+
+    url = urlsplit(server)
+    host = f"[{url.hostname}]" if ":" in (url.hostname or "") else url.hostname  # IPv6 literal
+    try:
+        return chromadb.HttpClient(
+            host=host,
+            port=url.port,
+            ssl=url.scheme == "https",
+            settings=chromadb.Settings(anonymized_telemetry=False),
+        )
+    except (ValueError, httpx.TransportError):  # chromadb turns connection failures into ValueError
+        raise _unreachable(server) from None
+
+
+def _unreachable(server: str) -> StoreError:
+    url = urlsplit(server)
+    return StoreError(
+        f"cannot reach the Chroma server at {server}: is `chroma run --path DIR --host {url.hostname} "
+        f"--port {url.port}` running? (or leave store.server empty for the embedded store)"
+    )
 
 
 def rebuild_lexical(store: Store, page: int = 1000) -> None:
@@ -193,9 +238,15 @@ def rebuild_lexical(store: Store, page: int = 1000) -> None:
 
 
 def _check_embedding_model(store: Store, configured: str) -> None:
-    if store.embedding_model != configured:
+    if store.embedding_model == configured:
+        return
+    built = f"was built with embedding model '{store.embedding_model}', but settings say '{configured}'"
+    if store.server:
         raise EmbeddingMismatchError(
-            f"the store at {store.layout.root} was built with embedding model '{store.embedding_model}', "
-            f"but settings say '{configured}': set embeddings.model back, "
-            "or use a new --store and ingest again"
+            f"the collection '{store._collection.name}' on the Chroma server at {store.server} {built}: "
+            "set embeddings.model back, or use another store.collection and ingest again"
         )
+    raise EmbeddingMismatchError(
+        f"the store at {store.layout.root} {built}: set embeddings.model back, "
+        "or use a new --store and ingest again"
+    )

@@ -46,7 +46,7 @@ def current_settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Opening the document store…")
-def shared_store(root: str, collection: str, embedding_model: str, _settings: Settings) -> Store:
+def shared_store(root: str, collection: str, embedding_model: str, server: str, _settings: Settings) -> Store:
     from rag.components import open_collection
 
     return open_collection(_settings, root=Path(root))
@@ -86,9 +86,8 @@ def write_lock(root: str) -> Iterator[None]:
 
 
 def store_for(settings: Settings) -> Store:
-    return shared_store(
-        str(settings.store.path), settings.store.collection, settings.embeddings.model, settings
-    )
+    store = settings.store
+    return shared_store(str(store.path), store.collection, settings.embeddings.model, store.server, settings)
 
 
 def memory_for(settings: Settings) -> ConversationStore:
