@@ -27,7 +27,7 @@ from ingest.manifest import FileRecord, Manifest
 from ingest.split import file_version, split_sections
 from rag.errors import UsageError
 from rag.settings import ChunkingSettings
-from rag.store import Store
+from rag.store import Store, lexical_in_step, rebuild_lexical
 
 
 @dataclass
@@ -118,6 +118,8 @@ def sync(
     else:
         report.missing = vanished
     if not dry_run:
+        if not lexical_in_step(store):
+            rebuild_lexical(store)
         _drop_orphans(store, manifest)
         _apply(todo, store, manifest, chunking, report, progress)
         for path in report.removed:

@@ -17,11 +17,13 @@ from langchain_core.runnables import Runnable
 from ingest.manifest import Manifest
 from rag.chain import Budget, build_chain
 from rag.embeddings import LazyEmbeddings
+from rag.errors import StoreBusyError
 from rag.llms import LoadedModel, build_llm
+from rag.lock import write_lock
 from rag.memory import ConversationStore
 from rag.retrieve import retrieve
 from rag.settings import Settings
-from rag.store import Store, StoreLayout, open_store
+from rag.store import Store, StoreLayout, lexical_in_step, open_store, rebuild_lexical
 
 
 def open_collection(
@@ -29,13 +31,27 @@ def open_collection(
 ) -> Store:
     """The configured store (or one at `root`), with the configured embedding model and Chroma server."""
     embeddings = embeddings or LazyEmbeddings(settings.embeddings)
-    return open_store(
+    store = open_store(
         root or settings.store.path,
         settings.store.collection,
         embeddings,
         settings.embeddings.model,
         settings.store.server,
     )
+    if not lexical_in_step(store):
+        _rebuild_lexical_unless_busy(store)
+    return store
+
+
+def _rebuild_lexical_unless_busy(store: Store) -> None:
+    """Rebuild the lexical index from Chroma (a store made before it existed) if no writer holds the store;
+    a writer at work (this process's own ingest included) brings it in step itself."""
+    try:
+        with write_lock(store.layout.root, "rebuilding the lexical index"):
+            if not lexical_in_step(store):
+                rebuild_lexical(store)
+    except (StoreBusyError, OSError):  # busy, or a store folder this user may only read
+        pass
 
 
 def open_manifest(store: Store) -> Manifest:

@@ -6,7 +6,8 @@ see `rag.lexical`), `manifest.sqlite` (see `ingest.manifest`), `conversations.sq
 the collection lives on the server instead and no `chroma/` folder is made; everything else stays in the
 local store folder. Every write and delete goes to both Chroma and the lexical index, so they hold the
 same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
-second machine reading a server's collection) gets it rebuilt from Chroma's stored texts when opened.
+second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
+`rebuild_lexical`, which only a holder of the write lock may call (`rag.components` and `ingest.sync`).
 The collection records the embedding model it was built with; opening it with another model is an
 `EmbeddingMismatchError`. This module does not decide what to ingest or how to rank; it does not embed
 documents itself (the caller passes vectors), only queries; it does not start or manage a Chroma server.
@@ -187,8 +188,6 @@ def open_store(
         raise _unreachable(server) from None
     store = Store(client, handle, embeddings, layout, lexical, server)
     _check_embedding_model(store, embedding_model)
-    if lexical.count() != store.count():
-        rebuild_lexical(store)
     return store
 
 
@@ -226,6 +225,11 @@ def _unreachable(server: str) -> StoreError:
         f"cannot reach the Chroma server at {server}: is `chroma run --path DIR --host {url.hostname} "
         f"--port {url.port}` running? (or leave store.server empty for the embedded store)"
     )
+
+
+def lexical_in_step(store: Store) -> bool:
+    """Whether the lexical index holds as many chunks as Chroma (a writer at work may make them differ)."""
+    return store.lexical.count() == store.count()
 
 
 def rebuild_lexical(store: Store, page: int = 1000) -> None:

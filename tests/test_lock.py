@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,55 @@ def test_a_store_path_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(StorePathError, match="is a file, not a folder"):
         with write_lock(path, "ingest"):
             pass
+
+
+ASKDOCS = str(Path(sys.executable).parent / "askdocs")
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def askdocs(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([ASKDOCS, *args], capture_output=True, text=True, timeout=600)
+
+
+def generated_notes(folder: Path, files: int) -> Path:
+    """Enough text to keep a writer busy for a minute or more on this machine."""
+    folder.mkdir()
+    words = "boiler grinder steam valve pressure filter gasket pump descale tamper portafilter".split()
+    for n in range(files):
+        paragraphs = (" ".join(words[(n + i * j) % len(words)] for j in range(130)) for i in range(8))
+        (folder / f"note{n:03d}.txt").write_text("\n\n".join(paragraphs))
+    return folder
+
+
+def wait_for(stream, text: str) -> bool:
+    seen = ""
+    while text not in seen and (char := stream.read(1)):
+        seen += char
+    return text in seen
+
+
+def test_readers_keep_working_while_a_writer_ingests(tmp_path):
+    store = str(tmp_path / "store")
+    assert askdocs("--store", store, "ingest", str(DATA)).returncode == 0
+    writer = subprocess.Popen(
+        [ASKDOCS, "--store", store, "ingest", str(generated_notes(tmp_path / "notes", 150))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(writer.stderr, "ingesting:"), "no progress bar"  # it has started writing
+        for command in (["retrieve", "--k", "2"], ["ask", "--llm", "fake"], ["retrieve", "--k", "2"]):
+            result = askdocs("--store", store, *command, "How long is the warranty?", "--json")
+            assert result.returncode == 0, result.stderr
+            assert '"file": "warranty.pdf"' in result.stdout
+            assert writer.poll() is None, "the writer finished before the readers: give it more to do"
+        second = askdocs("--store", store, "ingest", str(DATA))
+        assert second.returncode == 1 and "is writing to the store" in second.stderr  # one writer at a time
+    finally:
+        writer.kill()
+        writer.wait()
+    after = askdocs(
+        "--store", store, "retrieve", "warranty period", "--json"
+    )  # killed mid-write: still opens
+    assert after.returncode == 0 and '"file": "warranty.pdf"' in after.stdout
