@@ -114,7 +114,10 @@ def test_switching_renaming_and_deleting_sessions(tmp_path, monkeypatch, store):
 
     at.sidebar.button(key=f"session-{first.id}").click().run()
     assert at.header[0].value == "How do I descale?"
-    assert [m.markdown[0].value for m in at.chat_message] == ["How do I descale?", "Use the descaler [1]."]
+    assert [m.markdown[0].value for m in at.chat_message] == [
+        "How do I descale?",
+        "Use the descaler \\[1\\].",
+    ]  # brackets escaped: shown literally
 
     at.sidebar.button(key=f"session-{second.id}").click().run()
     assert at.chat_message[0].markdown[0].value == "What about milk?"

@@ -1,6 +1,7 @@
 """Source display: escaping, which passage sentences an answer rests on, PDF pages with the passage boxed."""
 
 import io
+import re
 from pathlib import Path
 
 from PIL import Image
@@ -30,8 +31,10 @@ def test_escape_text_leaves_nothing_for_html_or_markdown_to_interpret():
     assert "&#60;script&#62;" in escaped and escaped.count("<br>") == 1
 
 
-def test_answer_markdown_shows_dollars_and_tags_literally():
-    assert answer_markdown("It costs $14.90 <b>now</b> [1]") == "It costs \\$14.90 &lt;b>now&lt;/b> [1]"
+def test_answer_markdown_shows_dollars_tags_links_and_images_literally():
+    assert answer_markdown("It costs $14.90 <b>now</b> [1]") == "It costs \\$14.90 &lt;b>now&lt;/b> \\[1\\]"
+    hostile = answer_markdown("See ![x](http://evil.example/t.png?q=secret) and [here](http://evil.example)")
+    assert re.search(r"(?<!\\)[\[\]]", hostile) is None  # every bracket escaped: no link, no image
 
 
 def test_claims_for_picks_the_sentences_citing_a_source():

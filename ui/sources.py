@@ -121,8 +121,12 @@ def marked_html(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def answer_markdown(text: str) -> str:
-    """An answer as Markdown: dollar signs and raw HTML shown literally."""
-    return text.replace("\\", "\\\\").replace("$", "\\$").replace("<", "&lt;")
+    """An answer as Markdown: dollar signs, raw HTML, links and images shown literally.
+
+    A model repeating a hostile document could otherwise make the page fetch `![](http://...)`."""
+    for char in ("\\", "$", "[", "]"):
+        text = text.replace(char, "\\" + char)
+    return text.replace("<", "&lt;")
 
 
 # ---- where a source came from
@@ -134,7 +138,7 @@ def surrounding_text(path: Path, passage: str, page: int | None, heading: str) -
     if loader is None or not path.is_file():
         return None
     try:
-        sections = loader(path)
+        sections = list(loader(path))
     except (LoadError, OSError):
         return None
     same_place = [s for s in sections if s.page == page and s.heading == heading] or sections
