@@ -62,6 +62,17 @@ class LexicalIndex:
             for statement in _SCHEMA:
                 self._db.execute(statement)
         self.column_weights = column_weights
+        self._data_version = self._read_data_version()
+
+    def _read_data_version(self) -> int:
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (another process's ingest) committed since the last call."""
+        with self._lock:
+            version = self._read_data_version()
+            changed, self._data_version = version != self._data_version, version
+        return changed
 
     def close(self) -> None:
         with self._lock:

@@ -5,8 +5,8 @@ to a given time, then fails with a message naming the holder (pid, what it is do
 Readers (`ask`, `chat`, `retrieve`) never wait for it; they take it only, without waiting, to rebuild
 a lexical index that is out of step when no writer is at work. The lock is the operating system's
 (`fcntl.flock`), so it disappears with its process, even one killed by SIGKILL: a crash never leaves a
-stale lock. This module does not protect a Chroma server's collections (the server serialises its own writes) and does
-not work on Windows.
+stale lock. This module does not protect a Chroma server's collections (the server serialises its own
+writes) and does not work on Windows.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ documents itself (the caller passes vectors), only queries; it does not start or
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,20 @@ class Store:
         self.layout = layout
         self.lexical = lexical
         self.server = server  # the Chroma server's URL, or "" when Chroma is embedded in the store folder
+        self._chroma_lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Reopen an embedded collection that another process wrote to since this one opened it.
+
+        Embedded Chroma keeps its vector index in this process's memory and does not see another
+        process's writes; the lexical index's SQLite database tells when there were some."""
+        if self.server or not self.lexical.changed_elsewhere():
+            return
+        with self._chroma_lock:
+            name = self._collection.name
+            self._client.close()
+            self._client = _persistent_client(self.layout)
+            self._collection = self._client.get_collection(name)
 
     @property
     def embedding_model(self) -> str:
@@ -116,14 +131,16 @@ class Store:
         self, vector: Sequence[float], k: int, where: dict | None = None
     ) -> list[tuple[Document, float]]:
         """The k chunks closest to an embedded query, with cosine similarity."""
+        self.refresh()
         if self.count() == 0:
             return []
-        found = self._collection.query(
-            query_embeddings=[list(map(float, vector))],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
+        with self._chroma_lock:  # not while `refresh` swaps the client in another thread
+            found = self._collection.query(
+                query_embeddings=[list(map(float, vector))],
+                n_results=k,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         rows = zip(
             found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
         )
@@ -133,7 +150,8 @@ class Store:
         """The chunks with these ids (in this order), each with its cosine similarity to `vector`."""
         if not ids:
             return []
-        found = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        with self._chroma_lock:
+            found = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         by_id = {
             i: (_document(i, text, meta), _dot(vector, emb))
             for i, text, meta, emb in zip(

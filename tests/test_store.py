@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from rag.components import open_collection
@@ -77,3 +81,26 @@ def test_get_returns_chunks_in_order_with_cosine(settings, embeddings):
     dense = dict((doc.id, score) for doc, score in store.search_vector(query, 2))
     assert found[1][1] == pytest.approx(dense["a"], abs=1e-4) and found[1][1] > found[0][1]
     store.close()
+
+
+def test_a_reader_sees_what_another_process_ingested(settings, embeddings, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pump.txt").write_text("The zebra pump has seven valves.")
+    ingest = [
+        str(Path(sys.executable).parent / "askdocs"),
+        "--store",
+        str(settings.store.path),
+        "ingest",
+        str(docs),
+    ]
+    assert subprocess.run(ingest, capture_output=True).returncode == 0
+    reader = open_collection(settings, embeddings)  # a long-lived reader, like the page
+    assert [d.page_content for d, _ in reader.search("giraffe boiler pressure", 1)] == [
+        "The zebra pump has seven valves."
+    ]
+    (docs / "boiler.txt").write_text("The giraffe boiler runs at nine bar pressure.")
+    assert subprocess.run(ingest, capture_output=True).returncode == 0  # another process writes
+    found = [d.page_content for d, _ in reader.search("giraffe boiler pressure", 2)]
+    assert found[0] == "The giraffe boiler runs at nine bar pressure." and len(found) == 2
+    reader.close()
