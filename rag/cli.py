@@ -394,14 +394,22 @@ def _nonempty_store(settings: Settings):
     return store
 
 
+LOST_SERVER = "a server stopped answering mid-command (is the Chroma server at store.server still running?)"
+
+
 def main() -> None:
     """Console-script entry point."""
+    import httpx
+
     apply_offline_environment()
     try:
         app()
     except AskdocsError as exc:
         typer.echo(exc.one_line(), err=True)
         sys.exit(exc.exit_code)
+    except httpx.TransportError as exc:  # a Chroma server (store.server) that went away mid-command
+        typer.echo(f"askdocs: {LOST_SERVER}: {exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("askdocs: interrupted", err=True)
         sys.exit(130)

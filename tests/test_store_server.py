@@ -40,9 +40,8 @@ def wait_for_heartbeat(url: str, server: subprocess.Popen, log: Path, timeout_s:
     pytest.fail(f"no heartbeat from {url} within {timeout_s} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture
-def chroma_server(tmp_path) -> Iterator[tuple[str, Path]]:
-    """A real Chroma server on a free loopback port: (its URL, its --path folder)."""
+def start_server(tmp_path: Path) -> tuple[str, Path, subprocess.Popen]:
+    """A real Chroma server on a free loopback port: its URL, its --path folder, its process."""
     data, port = tmp_path / "server-data", free_port()
     log = tmp_path / "chroma.log"
     command = [str(BIN / "chroma"), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
@@ -51,14 +50,29 @@ def chroma_server(tmp_path) -> Iterator[tuple[str, Path]]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_heartbeat(url, server, log)
+    except BaseException:
+        stop(server)
+        raise
+    return url, data, server
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture
+def chroma_server(tmp_path) -> Iterator[tuple[str, Path]]:
+    """A real Chroma server on a free loopback port: (its URL, its --path folder)."""
+    url, data, server = start_server(tmp_path)
+    try:
         yield url, data
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 def settings_file(folder: Path, server: str) -> Path:
@@ -181,3 +195,34 @@ def test_bad_server_values_name_the_key(tmp_path, server):
     path.write_text(f"store:\n  server: {server}\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=r"bad value for 'store\.server': .*http://HOST:PORT"):
         load_settings(path)
+
+
+def test_a_server_that_dies_mid_ingest_is_one_line(tmp_path):
+    url, _, server = start_server(tmp_path)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for n in range(60):
+        (notes / f"note{n:02d}.txt").write_text(
+            f"Note {n}. " + "The pump was serviced and the valve replaced. " * 60
+        )
+    command = [
+        str(BIN / "askdocs"),
+        "--settings",
+        str(settings_file(tmp_path / "client", url)),
+        "ingest",
+        str(notes),
+    ]
+    ingest = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        while "ingesting:" not in seen and (char := ingest.stderr.read(1)):
+            seen += char
+        stop(server)  # the server goes away while the ingest is writing to it
+        rest = ingest.stderr.read()
+        assert ingest.wait(timeout=300) == 1
+    finally:
+        ingest.kill()
+        stop(server)
+    lines = (seen + rest).split("askdocs: ", 1)[1].strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in rest
+    assert lines[0].startswith("a server stopped answering mid-command")
