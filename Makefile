@@ -17,7 +17,7 @@ export SCARF_NO_ANALYTICS := true
 export DO_NOT_TRACK := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 
-.PHONY: install browser run ui test lint format bench clean-store
+.PHONY: install browser run ui test lint format bench fuzz clean-store
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -77,6 +77,11 @@ format: install
 
 clean-store:
 	rm -rf vectorstore/chroma vectorstore/manifest.sqlite vectorstore/eval
+
+# Fuzz the loaders and the settings parser with hypothesis (tests/fuzz/); not part of `make test`.
+FUZZ_MINUTES ?= 10
+fuzz: install
+	$(PY) -m tests.fuzz.run --minutes $(FUZZ_MINUTES)
 
 # Benchmarks print one JSON line each; not part of `make test` (timings on a shared machine are noisy).
 EVAL_DIR ?= ../shared/eval

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,10 @@ def text_encoding(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(_SNIFF)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return "utf-16"
+            handle.seek(0)
+            if _decodes(handle, "utf-16"):
+                return "utf-16"
+            raise LoadError("broken UTF-16 text (cut short or a lone surrogate): save it again as UTF-8")
         if b"\x00" in head:
             raise LoadError("binary data in a text file: not a text document")
         # Windows-1252 before Latin-1: most "Latin-1" files are cp1252 (€, curly quotes in 0x80-0x9F)
@@ -218,10 +222,25 @@ def _partition(path: Path) -> list:
         from unstructured.partition.docx import partition_docx as partition
     else:
         from unstructured.partition.pptx import partition_pptx as partition
+    source = {"text": _markup_text(path)} if suffix in _MARKUP else {"filename": str(path)}
     try:
-        return partition(filename=str(path))
+        return partition(**source)
     except Exception as exc:  # unstructured and its parsers raise many unrelated types
         raise LoadError(f"cannot parse {suffix[1:].upper()}: {exc}".splitlines()[0]) from None
+
+
+_MARKUP = (".md", ".markdown", ".html", ".htm")
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def _markup_text(path: Path) -> str:
+    """A Markdown or HTML file decoded as TXT is, with each run of over 200 non-spaces cut to its two ends.
+
+    unstructured's own encoding guess read cp1252 "Crème" as cp1250 and a stray byte as EBCDIC. Its spaCy
+    tokenizer takes time quadratic in the length of a word with punctuation ("=" * 8000: half a minute);
+    no prose has such words, and the ends keep markup such as `<!-- ... -->` or `">link</a>` whole."""
+    text = path.read_text(encoding=text_encoding(path))
+    return _LONG_WORD.sub(lambda word: word[0][:100] + word[0][-100:], text)
 
 
 Loader = Callable[[Path], Iterable[Section]]

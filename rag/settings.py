@@ -139,6 +139,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    except RecursionError:
+        raise SettingsError(f"{path} is not valid YAML: nested too deeply") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from None
+    except (
+        Exception
+    ) as exc:  # PyYAML's constructors raise ValueError, IndexError, ... ("2001-13-41", "!!int")
+        raise SettingsError(
+            f"{path} is not valid YAML: a value cannot be read ({exc})".splitlines()[0]
+        ) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -148,8 +158,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
+    loc = list(error["loc"])
+    if error["type"] == "invalid_key":  # a key that is not text (false, 3, null); its loc shows false as 0
+        loc[-1] = error["input"]
+    key = ".".join(str(part) for part in loc) if loc else "(top level)"  # a key may be ''
+    key = key if key.isprintable() else repr(key)[1:-1]  # a line break in a key would break the one line
+    if error["type"] in ("extra_forbidden", "invalid_key"):
         return f"unknown key '{key}' (check the spelling against README's settings table)"
     return f"bad value for '{key}': {error['msg']}"
 

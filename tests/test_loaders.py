@@ -1,3 +1,4 @@
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -104,6 +105,43 @@ def test_text_encodings(tmp_path, raw, encoding, text):
     path.write_bytes(raw)
     assert text_encoding(path) == encoding
     assert [s.text for s in load_text(path)] == [text]
+
+
+@pytest.mark.parametrize("raw", [b"\xfe\xffd", "cut".encode("utf-16") + b"!", b"\xff\xfe\x00\xd8"])
+@pytest.mark.parametrize("loader", [load_text, load_csv])
+def test_broken_utf16_is_a_load_error(tmp_path, raw, loader):
+    """Found by `make fuzz`: was a UnicodeDecodeError, which stopped the whole ingest run."""
+    path = tmp_path / "broken.txt"
+    path.write_bytes(raw)
+    with pytest.raises(LoadError, match="broken UTF-16"):
+        list(loader(path))
+
+
+@pytest.mark.parametrize("name", ["menu.md", "menu.html"])
+def test_markdown_and_html_decode_as_text_files_do(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes("# Crème\n\n“Descale” costs 4 €.\n".encode("cp1252"))  # unstructured guessed cp1250
+    assert "Crème" in " ".join(s.heading + s.text for s in load_structured(path))
+    path.write_bytes(b"\x00\x01binary")
+    with pytest.raises(LoadError, match="binary"):
+        load_structured(path)
+
+
+@pytest.mark.parametrize("name", ["rule.md", "rule.html"])
+def test_a_long_word_does_not_stall_the_markup_loaders(tmp_path, name):  # found by `make fuzz`
+    path = tmp_path / name
+    path.write_text(
+        "# Descaling\n\nDescale every month.\n\n"
+        + "=" * 20_000
+        + "\n\n<!--"
+        + "-" * 500
+        + "-->\n\n"
+        + "É[¥Ì" * 5_000  # letters between the symbols: as slow
+    )
+    started = time.monotonic()
+    sections = load_structured(path)  # spaCy's tokenizer is quadratic in such a run: minutes before the fix
+    assert time.monotonic() - started < 20
+    assert "Descale every month." in " ".join(s.text for s in sections)
 
 
 def test_binary_and_empty_text_files(tmp_path):

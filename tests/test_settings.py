@@ -39,6 +39,10 @@ def test_empty_file_gives_defaults_relative_to_it(tmp_path):
         ("retrieval:\n  max_per_file: -2\n", "retrieval.max_per_file"),
         ("retrieval:\n  lexical: maybe\n", "retrieval.lexical"),
         ("storage:\n  path: x\n", "storage"),
+        ("? ''\n: null\n", "unknown key ''"),  # found by `make fuzz`: was named '(top level)'
+        ("false: null\n", "unknown key 'False'"),  # found by `make fuzz`: was "bad value for '0'"
+        ("retrieval:\n  3: 1\n", "unknown key 'retrieval.3'"),
+        ('"a\\x1eb": 1\n', r"unknown key 'a\\x1eb'"),  # found by `make fuzz`: a line break in the message
     ],
 )
 def test_bad_keys_and_values_are_named(tmp_path, text, named):
@@ -53,3 +57,12 @@ def test_unreadable_yaml_and_wrong_shape(tmp_path):
         load_settings(write(tmp_path, "- a\n- b\n"))
     with pytest.raises(SettingsError, match="not found"):
         load_settings(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 5000, "a: 2001-13-41\n", "a: !!int 0x\n", "a: !!timestamp 1\n", "!!int", "a: !!int\n"]
+)
+def test_yaml_the_parser_chokes_on_is_a_settings_error(tmp_path, text):  # found by `make fuzz`
+    with pytest.raises(SettingsError, match="not valid YAML") as raised:
+        load_settings(write(tmp_path, text))  # was RecursionError, ValueError, AttributeError, IndexError
+    assert len(str(raised.value).splitlines()) == 1
