@@ -82,4 +82,5 @@ clean-store:
 EVAL_DIR ?= ../shared/eval
 bench: install
 	@for set in aragog docugami_sec10q covidqa_dev; do $(PY) bench/ingest.py $(EVAL_DIR)/$$set; done
+	$(PY) bench/embed_backends.py $(EVAL_DIR)/aragog
 	$(PY) bench/ask.py
