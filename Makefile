@@ -89,4 +89,5 @@ bench: install
 	@for set in aragog docugami_sec10q covidqa_dev; do $(PY) bench/ingest.py $(EVAL_DIR)/$$set; done
 	$(PY) bench/resync.py 1000
 	$(PY) bench/query_scale.py 10000 100000 1000000
+	$(PY) bench/embed_backends.py $(EVAL_DIR)/aragog
 	$(PY) bench/ask.py

@@ -29,18 +29,26 @@ from rag.store import Store, StoreLayout, lexical_in_step, open_store, rebuild_l
 def open_collection(
     settings: Settings, embeddings: Embeddings | None = None, root: Path | None = None
 ) -> Store:
-    """The configured store (or one at `root`), with the configured embedding model and Chroma server."""
-    embeddings = embeddings or LazyEmbeddings(settings.embeddings)
+    """The configured store (or one at `root`), with the configured embedding model and Chroma server.
+
+    The onnx-int8 embedding backend keeps its export in the configured store's `models/embeddings/`
+    (also for a collection at `root`, such as an evaluation's), so one export serves them all."""
+    embeddings = embeddings or LazyEmbeddings(settings.embeddings, embedding_exports_dir(settings))
     store = open_store(
         root or settings.store.path,
         settings.store.collection,
         embeddings,
-        settings.embeddings.model,
+        settings.embeddings.identity,
         settings.store.server,
     )
     if not lexical_in_step(store):
         _rebuild_lexical_unless_busy(store)
     return store
+
+
+def embedding_exports_dir(settings: Settings) -> Path:
+    """Where exported embedding models (onnx-int8) are kept: the configured store's models folder."""
+    return StoreLayout(settings.store.path).models_dir / "embeddings"
 
 
 def _rebuild_lexical_unless_busy(store: Store) -> None:

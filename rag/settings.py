@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import SettingsError
 
@@ -54,6 +54,19 @@ class EmbeddingSettings(_Section):
     batch_size: int = Field(64, ge=1, le=4096)
     device: str = "cpu"
     query_threads: int = Field(1, ge=0, le=256)  # CPU threads for embedding one question (0: torch's default)
+    backend: Literal["torch", "onnx-int8"] = "torch"  # onnx-int8: exported, quantized once, kept in store
+
+    @model_validator(mode="after")
+    def _onnx_on_cpu(self) -> EmbeddingSettings:
+        if self.backend != "torch" and self.device != "cpu":
+            raise ValueError(f"embeddings.backend '{self.backend}' runs on the CPU only: set device: cpu")
+        return self
+
+    @property
+    def identity(self) -> str:
+        """What a collection records as its embedding model: the model, plus the backend unless torch (an
+        int8 model's vectors differ, so a collection built with one must not be queried with the other)."""
+        return self.model if self.backend == "torch" else f"{self.model}+{self.backend}"
 
 
 class ChunkingSettings(_Section):

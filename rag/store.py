@@ -8,9 +8,10 @@ local store folder. Every write and delete goes to both Chroma and the lexical i
 same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
 second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
 `rebuild_lexical`, which only a holder of the write lock may call (`rag.components` and `ingest.sync`).
-The collection records the embedding model it was built with; opening it with another model is an
-`EmbeddingMismatchError`. This module does not decide what to ingest or how to rank; it does not embed
-documents itself (the caller passes vectors), only queries; it does not start or manage a Chroma server.
+The collection records the embedding model it was built with (with its backend unless torch, e.g.
+`all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
+does not decide what to ingest or how to rank; it does not embed documents itself (the caller passes
+vectors), only queries; it does not start or manage a Chroma server.
 """
 
 from __future__ import annotations
@@ -263,12 +264,18 @@ def _check_embedding_model(store: Store, configured: str) -> None:
     if store.embedding_model == configured:
         return
     built = f"was built with embedding model '{store.embedding_model}', but settings say '{configured}'"
+    setting = _setting_to_restore(store.embedding_model, configured)
     if store.server:
         raise EmbeddingMismatchError(
             f"the collection '{store._collection.name}' on the Chroma server at {store.server} {built}: "
-            "set embeddings.model back, or use another store.collection and ingest again"
+            f"set {setting} back, or use another store.collection and ingest again"
         )
     raise EmbeddingMismatchError(
-        f"the store at {store.layout.root} {built}: set embeddings.model back, "
-        "or use a new --store and ingest again"
+        f"the store at {store.layout.root} {built}: set {setting} back, or use a new --store and ingest again"
     )
+
+
+def _setting_to_restore(built: str, configured: str) -> str:
+    """`embeddings.backend` when only the backend differs (`model+backend` identities), else the model."""
+    same_model = built.split("+", 1)[0] == configured.split("+", 1)[0]
+    return "embeddings.backend" if same_model else "embeddings.model"

@@ -72,7 +72,7 @@ def render_collection(settings: Settings, store: Store) -> None:
         files = coll.files_table(manifest)
     st.caption(
         f"{plural(info.files, 'file')} · {plural(info.chunks, 'chunk')} · last sync {info.last_sync_text}  \n"
-        f"embeddings: {info.embedding_model or settings.embeddings.model}"
+        f"embeddings: {info.embedding_model or settings.embeddings.identity}"
     )
     show_last_report()
     render_add(settings, store)

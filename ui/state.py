@@ -87,7 +87,8 @@ def write_lock(root: str) -> Iterator[None]:
 
 def store_for(settings: Settings) -> Store:
     store = settings.store
-    return shared_store(str(store.path), store.collection, settings.embeddings.model, store.server, settings)
+    identity = settings.embeddings.identity
+    return shared_store(str(store.path), store.collection, identity, store.server, settings)
 
 
 def memory_for(settings: Settings) -> ConversationStore:
