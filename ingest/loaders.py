@@ -223,6 +223,8 @@ def _partition(path: Path) -> list:
     else:
         from unstructured.partition.pptx import partition_pptx as partition
     source = {"text": _markup_text(path)} if suffix in _MARKUP else {"filename": str(path)}
+    if source.get("text") == "":
+        return []  # an empty Markdown/HTML file: no text (unstructured would take "" for no input at all)
     try:
         return partition(**source)
     except Exception as exc:  # unstructured and its parsers raise many unrelated types

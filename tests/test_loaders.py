@@ -180,3 +180,10 @@ def test_a_200_mb_single_line_streams_in_bounded_memory(tmp_path):
 def test_unsupported_suffix_has_no_loader():
     assert loader_for(Path("x.exe")) is None
     assert loader_for(Path("X.PDF")) is load_pdf
+
+
+@pytest.mark.parametrize("name", ["empty.md", "empty.html"])
+def test_an_empty_markup_file_has_no_sections(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("")
+    assert list(load_structured(path)) == []
