@@ -27,7 +27,7 @@ from ingest.manifest import FileRecord, Manifest
 from ingest.split import file_version, split_sections
 from rag.errors import UsageError
 from rag.settings import ChunkingSettings
-from rag.store import Store, lexical_in_step, rebuild_lexical
+from rag.store import Store, bring_lexical_in_step
 
 
 @dataclass
@@ -111,16 +111,16 @@ def sync(
     """Bring the store in line with the files under `paths`; see the module docstring."""
     report = SyncReport(dry_run=dry_run)
     roots = [p.absolute() for p in paths]
+    records = manifest.all()
     todo = _classify(discover(roots, report), manifest, chunking, report, dry_run)
-    vanished = _vanished(roots, manifest)
+    vanished = _vanished(roots, records)
     if prune:
         report.removed = vanished
     else:
         report.missing = vanished
     if not dry_run:
-        if not lexical_in_step(store):
-            rebuild_lexical(store)
-        _drop_orphans(store, manifest)
+        bring_lexical_in_step(store)
+        _drop_orphans(store, records)
         _apply(todo, store, manifest, chunking, report, progress)
         for path in report.removed:
             store.delete_file(path)
@@ -170,18 +170,18 @@ def _candidate(path: Path, stat: os.stat_result, record: FileRecord | None, reci
     return _Candidate(path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
 
 
-def _vanished(roots: list[Path], manifest: Manifest) -> list[str]:
+def _vanished(roots: list[Path], records: list[FileRecord]) -> list[str]:
     """Manifest entries under `roots` whose file no longer exists."""
     return [
         record.path
-        for record in manifest.all()
+        for record in records
         if any(_is_under(Path(record.path), root) for root in roots) and not Path(record.path).exists()
     ]
 
 
-def _drop_orphans(store: Store, manifest: Manifest) -> None:
+def _drop_orphans(store: Store, records: list[FileRecord]) -> None:
     """Delete chunks of files the manifest does not know (left by a run killed mid-file)."""
-    known = {record.path for record in manifest.all()}
+    known = {record.path for record in records}
     for path in set(store.lexical.paths()) - known:
         store.delete_file(path)
 

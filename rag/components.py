@@ -23,7 +23,7 @@ from rag.lock import write_lock
 from rag.memory import ConversationStore
 from rag.retrieve import retrieve
 from rag.settings import Settings
-from rag.store import Store, StoreLayout, lexical_in_step, open_store, rebuild_lexical
+from rag.store import Store, StoreLayout, bring_lexical_in_step, lexical_in_step, open_store
 
 
 def open_collection(
@@ -56,8 +56,7 @@ def _rebuild_lexical_unless_busy(store: Store) -> None:
     a writer at work (this process's own ingest included) brings it in step itself."""
     try:
         with write_lock(store.layout.root, "rebuilding the lexical index"):
-            if not lexical_in_step(store):
-                rebuild_lexical(store)
+            bring_lexical_in_step(store)
     except (StoreBusyError, OSError):  # busy, or a store folder this user may only read
         pass
 

@@ -7,7 +7,7 @@ the collection lives on the server instead and no `chroma/` folder is made; ever
 local store folder. Every write and delete goes to both Chroma and the lexical index, so they hold the
 same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
 second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
-`rebuild_lexical`, which only a holder of the write lock may call (`rag.components` and `ingest.sync`).
+`bring_lexical_in_step`, which only a holder of the write lock may call (`rag.components`, `ingest.sync`).
 The collection records the embedding model it was built with (with its backend unless torch, e.g.
 `all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
 does not decide what to ingest or how to rank; it does not embed documents itself (the caller passes
@@ -251,7 +251,14 @@ def lexical_in_step(store: Store) -> bool:
     return store.lexical.count() == store.count()
 
 
-def rebuild_lexical(store: Store, page: int = 1000) -> None:
+def bring_lexical_in_step(store: Store) -> None:
+    """Rebuild the lexical index if it is out of step with Chroma; only a holder of the write lock may call
+    this (a reader would rebuild it under a writer)."""
+    if not lexical_in_step(store):
+        _rebuild_lexical(store)
+
+
+def _rebuild_lexical(store: Store, page: int = 1000) -> None:
     """Fill the lexical index from the texts Chroma holds (stores made before it existed, or out of step)."""
     store.lexical.clear()
     for offset in range(0, store.count(), page):
