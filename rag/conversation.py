@@ -26,6 +26,7 @@ def turn_from_answer(answer: Answer) -> Turn:
         sources=[p.source_json(p.rank in answer.cited) for p in answer.sources],
         cited=answer.cited,
         timings=answer.timings,
+        sentences=answer.sentences,
     )
 
 

@@ -1,10 +1,11 @@
 """Conversations that survive restarts: sessions and their turns in SQLite beside the vector store.
 
 Each turn keeps the question, the standalone question retrieval used, the answer, its numbered sources
-(file, page, text, cited or not) and its timings. A turn is written in one transaction after its answer
-is complete, so a process killed mid-answer leaves the session as it was. WAL mode lets a reader (the
-page) list sessions while a writer adds a turn. This module does not run the chain (see
-`rag.conversation`).
+(file, page, text, cited or not), its checked sentences (each with the source spans supporting it, see
+`rag.support`) and its timings. A store written before sentences were kept gains the column on opening;
+its turns have none. A turn is written in one transaction after its answer is complete, so a process
+killed mid-answer leaves the session as it was. WAL mode lets a reader (the page) list sessions while a
+writer adds a turn. This module does not run the chain (see `rag.conversation`).
 """
 
 from __future__ import annotations
@@ -39,9 +40,11 @@ CREATE TABLE IF NOT EXISTS turns (
     cited TEXT NOT NULL,
     timings TEXT NOT NULL,
     created_at REAL NOT NULL,
+    sentences TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (session_id, n)
 );
 """
+_TURN_COLUMNS = "question, standalone, answer, sources, cited, timings, created_at, sentences"
 TITLE_CHARS = 60
 MIN_PREFIX = 4
 
@@ -57,6 +60,7 @@ class Turn:
     cited: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created_at: float = 0.0
+    sentences: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +69,7 @@ class Turn:
             "answer": self.answer,
             "sources": self.sources,
             "cited": self.cited,
+            "sentences": self.sentences,
             "timings": self.timings,
             "created_at": self.created_at,
         }
@@ -107,6 +112,18 @@ class ConversationStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a store written by an older version up to the current turns table (checked under lock)."""
+        if "sentences" in self._turn_columns():
+            return
+        with self._transaction():
+            if "sentences" not in self._turn_columns():
+                self._db.execute("ALTER TABLE turns ADD COLUMN sentences TEXT NOT NULL DEFAULT '[]'")
+
+    def _turn_columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(turns)")}
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -158,8 +175,7 @@ class ConversationStore:
         """A session with all its turns, oldest first."""
         session = self._match(ref)
         rows = self._db.execute(
-            "SELECT question, standalone, answer, sources, cited, timings, created_at FROM turns "
-            "WHERE session_id = ? ORDER BY n",
+            f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY n",
             (session.id,),
         ).fetchall()
         session.turns = [_turn_from_row(row) for row in rows]
@@ -171,8 +187,8 @@ class ConversationStore:
         turn = replace(turn, created_at=now)
         with self._transaction():
             self._db.execute(
-                "INSERT INTO turns VALUES (?, (SELECT COALESCE(MAX(n), 0) + 1 FROM turns "
-                "WHERE session_id = ?), ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO turns (session_id, n, {_TURN_COLUMNS}) VALUES (?, "
+                "(SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session.id, session.id, *_turn_row(turn)),
             )
             if session.title == "New chat":
@@ -207,11 +223,19 @@ def _turn_row(turn: Turn) -> tuple:
         json.dumps(turn.cited),
         json.dumps(turn.timings),
         turn.created_at,
+        json.dumps(turn.sentences, ensure_ascii=False),
     )
 
 
 def _turn_from_row(row: tuple) -> Turn:
-    question, standalone, answer, sources, cited, timings, created_at = row
+    question, standalone, answer, sources, cited, timings, created_at, sentences = row
     return Turn(
-        question, standalone, answer, json.loads(sources), json.loads(cited), json.loads(timings), created_at
+        question,
+        standalone,
+        answer,
+        json.loads(sources),
+        json.loads(cited),
+        json.loads(timings),
+        created_at,
+        json.loads(sentences),
     )

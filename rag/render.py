@@ -1,6 +1,8 @@
 """Human-readable terminal output for the CLI: sync summaries, passages, streamed answers.
 
-Only formatting and printing; JSON output is built by the commands themselves.
+After a streamed answer come its checked claims (each with the source span supporting it, or flagged as
+unsupported, see `rag.support`), then the sources it cites and those only retrieved. Only formatting and
+printing; JSON output is built by the commands themselves, and nothing here checks an answer.
 """
 
 from __future__ import annotations
@@ -8,15 +10,17 @@ from __future__ import annotations
 import textwrap
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import typer
 
 from ingest.sync import SyncReport
-from rag.chain import DoneEvent, Event, SourcesEvent, TokenEvent
+from rag.chain import Answer, DoneEvent, Event, SourcesEvent, TokenEvent
 from rag.memory import Session
 from rag.passages import Passage
 
 _EXCERPT = 240
+_QUOTE = 160
 
 
 def _excerpt(text: str) -> str:
@@ -50,7 +54,7 @@ def print_passages(passages: Iterable[Passage], cited: Iterable[int] = ()) -> No
 
 
 def print_streamed_answer(events: Iterable[Event]) -> None:
-    """Print tokens as they arrive, then the sources (cited ones marked with *)."""
+    """Print tokens as they arrive, then the checked claims and the sources."""
     streamed: list[str] = []
     for event in events:
         if isinstance(event, TokenEvent):
@@ -60,12 +64,60 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
             answer = event.answer
             if answer.text != "".join(streamed).strip():
                 typer.echo(f"\n\nWith citations matched to the sources:\n{answer.text}", nl=False)
-            typer.echo("\n\nSources (* = cited):" if answer.sources else "")
-            print_passages(answer.sources, answer.cited)
+            typer.echo()
+            print_checked(answer.sentences, answer.sources)
+            print_answer_sources(answer)
             for warning in answer.warnings:
                 typer.echo(f"note: {warning}", err=True)
         elif isinstance(event, SourcesEvent):
             _print_search(event)
+
+
+def print_checked(sentences: list[dict[str, Any]], sources: list[Passage]) -> None:
+    """Each claim with its citations and the source span supporting it, or flagged as unsupported."""
+    claims = [s for s in sentences if s["evidence"] or not s["supported"]]
+    if not claims:
+        return
+    typer.echo("\nChecked against the sources:")
+    texts = {p.rank: p.text for p in sources}
+    for sentence in claims:
+        for line in checked_lines(sentence, texts):
+            typer.echo(line)
+
+
+def checked_lines(sentence: dict[str, Any], texts: dict[int, str]) -> list[str]:
+    """`✓ [n] sentence` and the quoted supporting span, or `✗ not supported by the sources: sentence`."""
+    if not sentence["supported"]:
+        return [f"  ✗ not supported by the sources: {sentence['text']}"]
+    markers = "".join(f"[{n}]" for n in sentence["cited"])
+    lines = [" ".join(part for part in ("  ✓", markers, sentence["text"]) if part)]
+    quote = supporting_quote(sentence, texts)
+    return lines + ([f'      "{quote}"'] if quote else [])
+
+
+def supporting_quote(sentence: dict[str, Any], texts: dict[int, str]) -> str:
+    """The best evidence span from a source the sentence cites, on one line and shortened."""
+    for evidence in sentence["evidence"]:
+        if evidence["n"] in sentence["cited"] and evidence["n"] in texts:
+            span = texts[evidence["n"]][evidence["start"] : evidence["end"]]
+            return textwrap.shorten(" ".join(span.split()), _QUOTE, placeholder=" …")
+    return ""
+
+
+def print_answer_sources(answer: Answer) -> None:
+    """The cited sources, then those only retrieved; for a not-found reply, the closest passages."""
+    if not answer.sources:
+        return
+    if answer.not_found:
+        typer.echo("\nClosest passages (none answers the question):")
+        print_passages(answer.sources)
+        return
+    cited = [p for p in answer.sources if p.rank in answer.cited]
+    others = [p for p in answer.sources if p.rank not in answer.cited]
+    for heading, passages in (("Sources:", cited), ("Also retrieved, not cited:", others)):
+        if passages:
+            typer.echo(f"\n{heading}")
+            print_passages(passages)
 
 
 def _print_search(event: SourcesEvent) -> None:
@@ -95,6 +147,9 @@ def print_session(session: Session) -> None:
         if turn.standalone != turn.question:
             typer.echo(f"    (searched for: {turn.standalone})")
         typer.echo(textwrap.indent(turn.answer, "    "))
+        for sentence in turn.sentences:
+            if not sentence["supported"]:
+                typer.echo(f"    ✗ not supported by the sources: {sentence['text']}")
         cited = [s for s in turn.sources if s.get("cited")]
         for source in cited:
             page = f" p.{source['page']}" if source.get("page") is not None else ""

@@ -81,8 +81,11 @@ def test_human_output_streams_answer_then_sources(docs, store):
     assert run("--store", store, "ingest", str(docs)).returncode == 0
     result = run("--store", store, "ask", "Is the drip tray dishwasher-safe?", "--llm", "fake", "--k", "2")
     assert result.returncode == 0, result.stderr
-    answer, sources = result.stdout.split("Sources (* = cited):")
-    assert "top rack" in answer and "*[1] faq.html" in sources
+    answer, sources = result.stdout.split("\nSources:\n")
+    assert "top rack" in answer and sources.startswith(" [1] faq.html")
+    checked = answer.split("Checked against the sources:\n")[1].splitlines()
+    assert checked[0].startswith("  ✓ [1] ") and "top rack" in checked[0]
+    assert checked[1].startswith('      "') and "top rack" in checked[1]  # the span of [1] that supports it
 
 
 def test_dry_run_and_prune_via_cli(docs, store):
@@ -208,7 +211,7 @@ def test_chat_in_the_terminal_keeps_the_thread(ingested):
     )
     assert result.returncode == 0, result.stderr
     assert "(searching for: How often should I do the descale machine?)" in result.stdout
-    assert result.stdout.count("Sources (* = cited):") == 2 and "every 8 weeks" in result.stdout
+    assert result.stdout.count("\nSources:\n") == 2 and "every 8 weeks" in result.stdout
 
 
 def free_port() -> int:
@@ -315,7 +318,7 @@ def test_chat_streams_the_default_models_answer_as_it_is_generated(ingested):
     ]
     answer_pieces = [r for r in before_sources if b"you>" not in r and b"askdocs chat" not in r]
     assert len(answer_pieces) >= 3, reads  # the answer arrived in several pieces, not at once
-    assert "claims@larkspur.example" in output.lower() and "Sources (* = cited):" in output
+    assert "claims@larkspur.example" in output.lower() and "Sources:" in output
 
 
 def test_a_second_ingest_waits_for_the_writer_or_says_who_holds_the_store(docs, store):

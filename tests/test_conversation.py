@@ -12,6 +12,7 @@ from rag.conversation import Conversation, condense_counts
 from rag.llms.fake import FakeChatModel
 from rag.memory import ConversationStore, Turn
 from rag.retrieve import retrieve
+from rag.support import check_answer
 
 
 @pytest.fixture
@@ -34,6 +35,20 @@ def test_a_pronoun_follow_up_searches_for_the_previous_subject(chain, tmp_path):
     assert "every 8 weeks" in second.text and second.cited
     stored = memory.load(conversation.session.id)
     assert [t.standalone for t in stored.turns] == [first.question, second.standalone]
+
+
+def test_the_checked_sentences_are_stored_with_the_turn(sample_store, real_embeddings, tmp_path):
+    checker = partial(check_answer, embed=real_embeddings.embed_documents)
+    retriever = partial(retrieve, sample_store, k=3)
+    chain = build_chain(retriever, FakeChatModel(), Budget(4096, 256), checker=checker)
+    memory = ConversationStore(tmp_path / "c.sqlite")
+    conversation = Conversation(chain, memory, memory.create())
+    answer = conversation.ask("Is the drip tray dishwasher-safe?")
+    stored = memory.load(conversation.session.id).turns[0]
+    assert stored.sentences == answer.sentences and stored.sentences[0]["supported"]
+    evidence = stored.sentences[0]["evidence"][0]
+    source = next(s for s in stored.sources if s["n"] == evidence["n"])
+    assert "dishwasher" in source["text"][evidence["start"] : evidence["end"]]
 
 
 def test_the_turn_is_saved_before_the_done_event_and_streams_in_order(chain, tmp_path):

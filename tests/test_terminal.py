@@ -55,7 +55,7 @@ def test_chat_answers_streams_sources_and_manages_sessions(chain, memory, capsys
         f"conversation {first.id}" in out
         and "(searching for: How often should I do the descale machine?)" in out
     )
-    assert out.count("Sources (* = cited):") == 2 and "maintenance.docx" in out
+    assert out.count("\nSources:\n") == 2 and "maintenance.docx" in out
     assert "/open ID" in out  # /help
     sessions = memory.sessions()
     assert len(sessions) == 2 and sessions[1].id == first.id and sessions[1].turn_count == 2

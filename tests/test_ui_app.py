@@ -245,3 +245,43 @@ def test_a_hostile_document_is_shown_inert(tmp_path, monkeypatch, real_embedding
     assert "<script" not in body and "<img" not in body
     assert re.search(r"(?<!\\)\]\(", body) is None  # no Markdown link or image left unescaped
     assert "&#60;script&#62;" in body  # shown as text
+
+
+def test_the_checked_evidence_is_what_the_source_highlights(tmp_path, monkeypatch, store):
+    at = page(tmp_path, monkeypatch, store)
+    at.chat_input[0].set_value("Is the drip tray dishwasher-safe?").run()
+    assert not at.exception and not at.error
+    turn = ConversationStore(store / "conversations.sqlite").load(at.session_state["session_id"]).turns[0]
+    claim = turn.sentences[0]
+    assert claim["supported"] and claim["evidence"]
+    evidence = next(e for e in claim["evidence"] if e["n"] == claim["cited"][0])
+    source = next(s for s in turn.sources if s["n"] == evidence["n"])
+    span = " ".join(source["text"][evidence["start"] : evidence["end"]].split())
+    marked = re.findall(r"<mark>(.*?)</mark>", texts(at.chat_message[1].markdown))
+    assert span in [" ".join(html.unescape(m).split()) for m in marked]
+
+
+def test_unsupported_claims_are_flagged_and_a_not_found_shows_closest_passages(tmp_path, monkeypatch, store):
+    from rag.prompts import NOT_FOUND
+
+    source = {"n": 1, "file": "faq.html", "path": "/gone/faq.html", "page": None, "heading": "", "score": 0.2}
+    source |= {"text": "The drip tray is dishwasher-safe.", "cited": False}
+    claim = {
+        "text": "It is made of titanium.",
+        "supported": False,
+        "cited": [],
+        "model_cited": [1],
+        "evidence": [],
+    }
+    memory = ConversationStore(store / "conversations.sqlite")
+    session = memory.create()
+    memory.add_turn(
+        session, Turn("Tray?", "Tray?", "It is made of titanium.", [source], [], sentences=[claim])
+    )
+    memory.add_turn(session, Turn("Moon?", "Moon?", NOT_FOUND, [{**source, "n": 2}], []))
+    at = page(tmp_path, monkeypatch, store)
+    at.sidebar.button(key=f"session-{session.id}").click().run()
+    assert not at.exception
+    first, second = texts(at.chat_message[1].markdown), texts(at.chat_message[3].markdown)
+    assert "It is made of titanium. :orange[⚠ not supported by the sources]" in first
+    assert "Closest passages" in second and "**Sources**" not in second

@@ -2,16 +2,23 @@
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
 
+from rag.prompts import NOT_FOUND
 from ui.sources import (
+    UNSUPPORTED_NOTE,
     Source,
     answer_markdown,
+    checked_markdown,
     claims_for,
     escape_text,
+    evidence_spans,
     find_span,
+    highlight_spans,
+    is_not_found,
     marked_html,
     marks_for,
     render_pdf_page,
@@ -119,3 +126,72 @@ def test_surrounding_text_is_the_section_the_passage_came_from():
     text = surrounding_text(DATA / "setup-guide.md", "descal", None, "")
     assert text is not None and len(text) > 20
     assert surrounding_text(DATA / "missing.md", "x", None, "") is None
+
+
+WRAPPED = "Shipping is free.\nThe warranty covers the pump\nfor two years. Call us anytime."
+
+
+def sentence(
+    text: str, cited: list[int], evidence: list[tuple[int, int, int]], supported: bool = True
+) -> dict:
+    return {
+        "text": text,
+        "supported": supported,
+        "cited": cited,
+        "model_cited": cited,
+        "evidence": [{"n": n, "start": a, "end": b, "score": 0.7} for n, a, b in evidence],
+    }
+
+
+def test_stored_evidence_is_highlighted_as_checked_not_re_derived():
+    start = WRAPPED.index("The warranty")
+    sentences = [
+        sentence("It covers the pump for two years.", [2], [(2, start, start + 43), (1, 0, 17)]),
+        sentence("Shipping costs nothing.", [1], [(2, 0, 17)]),  # cites 1: its evidence in 2 is not shown
+    ]
+    pdf = Source(2, "w.pdf", "/w.pdf", 1, "", 0.5, WRAPPED, True)
+    spans = highlight_spans(pdf, "unused: the stored sentences are used", sentences)
+    assert [pdf.display_text[a:b] for a, b in spans] == ["The warranty covers the pump for two years."]
+    assert marks_for(pdf, "", sentences) == ["The warranty covers the pump for two years."]
+    uncited = Source(3, "w.pdf", "/w.pdf", 1, "", 0.5, WRAPPED, False)
+    assert highlight_spans(uncited, "", sentences) == [] and marks_for(uncited, "", sentences) == [
+        uncited.display_text
+    ]
+
+
+def test_an_older_turn_without_sentences_falls_back_to_the_word_heuristic():
+    pdf = Source(1, "w.pdf", "/w.pdf", 1, "", 0.5, WRAPPED, True)
+    spans = highlight_spans(pdf, "The warranty covers the pump for two years [1].", [])
+    assert [pdf.display_text[a:b] for a, b in spans] == ["The warranty covers the pump for two years."]
+    assert highlight_spans(replace(pdf, cited=False), "The warranty covers the pump [1].", []) == []
+
+
+def test_evidence_spans_merge_overlaps_and_ignore_spans_outside_the_text():
+    sentences = [
+        sentence("A b c.", [1], [(1, 0, 10), (1, 40, 99)]),
+        sentence("D e f.", [1, 2], [(1, 5, 20), (2, 0, 4)]),
+        sentence("G h i.", [1], [(1, 30, 35)]),
+    ]
+    assert evidence_spans(sentences, 1, 50) == [(0, 20), (30, 35)]
+    assert evidence_spans(sentences, 2, 50) == [(0, 4)]
+    assert evidence_spans(sentences, 3, 50) == []
+
+
+def test_unsupported_claims_are_flagged_and_everything_stays_escaped():
+    answer = "The pump is covered. [1] See ![x](http://evil.example/t.png) and $5. Parts too. [1]"
+    sentences = [
+        sentence("The pump is covered.", [1], [(1, 0, 9)]),
+        sentence("See ![x](http://evil.example/t.png) and $5.", [], [], supported=False),
+        sentence("Parts too.", [1], []),
+    ]
+    shown = checked_markdown(answer, sentences)
+    assert shown == (
+        "The pump is covered. \\[1\\] See !\\[x\\](http://evil.example/t.png) and \\$5. "
+        f"{UNSUPPORTED_NOTE} Parts too. \\[1\\]"
+    )
+    assert re.search(r"(?<!\\)[\[\]]", shown.replace(UNSUPPORTED_NOTE, "")) is None
+    assert checked_markdown(answer, []) == answer_markdown(answer)
+
+
+def test_the_not_found_reply_is_recognised():
+    assert is_not_found(NOT_FOUND) and not is_not_found("The pump is covered. [1]")

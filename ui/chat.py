@@ -65,7 +65,7 @@ def show_turn(turn: Turn, key: str, warnings: list[str] | None = None) -> None:
     with st.chat_message("assistant"):
         if turn.standalone and turn.standalone != turn.question:
             st.caption(f"Searched as: {src.answer_markdown(turn.standalone)}")
-        st.markdown(src.answer_markdown(turn.answer))
+        st.markdown(src.checked_markdown(turn.answer, turn.sentences))
         for warning in warnings or []:
             st.caption(f":material/info: {warning}")
         show_sources(turn, key)
@@ -95,7 +95,8 @@ def ask(
 
 
 def stream_into_page(events: Iterator[Event], lock: threading.Lock) -> Answer:
-    """Show the tokens as they come, then the finished answer (with attributed citations) in their place."""
+    """Show the tokens as they come, then the finished answer (checked citations, unsupported claims
+    flagged) in their place."""
     done: list[Answer] = []
     status = st.empty()
     box = st.empty()
@@ -121,44 +122,49 @@ def stream_into_page(events: Iterator[Event], lock: threading.Lock) -> Answer:
     finally:
         lock.release()
     status.empty()
-    box.markdown(src.answer_markdown(done[0].text))
+    box.markdown(src.checked_markdown(done[0].text, done[0].sentences))
     return done[0]
 
 
 def show_sources(turn: Turn, key: str) -> None:
-    """Cited sources in full, the other retrieved ones folded away."""
+    """Cited sources in full, the other retrieved ones folded away; for a not-found answer, the closest
+    passages, which answer nothing."""
     sources = [src.Source.from_json(s) for s in turn.sources]
+    if sources and src.is_not_found(turn.answer):
+        st.markdown("**Closest passages** (none answers the question)")
+        for source in sources:
+            show_source(source, turn, f"{key}-{source.n}")
+        return
     cited, also = src.split_cited(sources)
     if cited:
         st.markdown("**Sources**")
         for source in cited:
-            show_source(source, turn.answer, f"{key}-{source.n}")
+            show_source(source, turn, f"{key}-{source.n}")
     if also:
         with st.expander(f"Also retrieved, not cited ({len(also)})"):
             for source in also:
-                show_source(source, turn.answer, f"{key}-{source.n}")
+                show_source(source, turn, f"{key}-{source.n}")
 
 
-def show_source(source: src.Source, answer: str, key: str) -> None:
+def show_source(source: src.Source, turn: Turn, key: str) -> None:
     with st.container(border=True):
         st.markdown(
             f"**{src.escape_text(source.label)}** &nbsp; relevance {source.score:.2f}", unsafe_allow_html=True
         )
-        text = source.display_text
-        spans = src.supported_spans(text, src.claims_for(answer, source.n)) if source.cited else []
-        st.markdown(src.marked_html(text, spans), unsafe_allow_html=True)
+        spans = src.highlight_spans(source, turn.answer, turn.sentences)
+        st.markdown(src.marked_html(source.display_text, spans), unsafe_allow_html=True)
         label = f"Open page {source.page}" if source.is_pdf and source.page else "Open in document"
         if st.toggle(label, key=f"open-{key}"):
-            show_origin(source, answer)
+            show_origin(source, turn)
 
 
-def show_origin(source: src.Source, answer: str) -> None:
+def show_origin(source: src.Source, turn: Turn) -> None:
     path = Path(source.path)
     if not path.is_file():
         st.warning(f"{source.path} is no longer there: re-sync the collection.")
         return
     if source.is_pdf and source.page:
-        marks = tuple(src.marks_for(source, answer))
+        marks = tuple(src.marks_for(source, turn.answer, turn.sentences))
         st.image(
             page_image(str(path), source.page, marks, path.stat().st_mtime_ns),
             caption=source.label,

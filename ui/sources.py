@@ -1,21 +1,26 @@
-"""Sources under an answer: which passage sentences the answer rests on, escaped HTML with them marked,
+"""Sources under an answer: which passage spans the answer rests on, escaped HTML with them marked,
 and the place a source came from (a PDF page rendered as an image with the passage boxed, or the
 surrounding text of other formats).
 
-Document text is never trusted: every character that HTML or Markdown would interpret is escaped before
-`<mark>` tags are added. This module does not use Streamlit and does not search the store.
+A checked answer (a turn with sentences, see `rag.support`) carries its evidence: character spans of each
+source's text, used as they are. Older turns have none; their spans are re-derived with a lexical
+heuristic (`claims_for`, `supported_spans`). Claims no source supports are flagged in the answer shown.
+Document and answer text are never trusted: every character that HTML or Markdown would interpret is
+escaped before `<mark>` tags or notes are added. This module does not use Streamlit and does not search
+the store or check answers.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ingest.loaders import LoadError, loader_for
 from rag.citations import content_words
+from rag.prompts import NOT_FOUND
 
 # A sentence: up to . ! or ? followed by a space (not the dot in 14.90), or to the end of its line.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
@@ -25,6 +30,8 @@ _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # Characters Markdown (and Streamlit's LaTeX) would interpret, replaced by numeric entities.
 _ESCAPES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|$~:"} | {"\n": "<br>", "\r": ""}
 MIN_OVERLAP = 0.5
+UNSUPPORTED_NOTE = ":orange[⚠ not supported by the sources]"
+Sentences = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class Source:
         return _LINE_WRAP.sub(" ", self.text) if self.is_pdf else self.text
 
 
+def is_not_found(answer: str) -> bool:
+    """Whether the answer is the not-found reply (its sources are then only the closest passages)."""
+    return answer.strip() == NOT_FOUND
+
+
 def split_cited(sources: list[Source]) -> tuple[list[Source], list[Source]]:
     """(sources the answer cites, sources only retrieved)."""
     return [s for s in sources if s.cited], [s for s in sources if not s.cited]
@@ -103,6 +115,35 @@ def supported_spans(text: str, claims: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def evidence_spans(sentences: Sentences, n: int, length: int) -> list[tuple[int, int]]:
+    """The checked evidence in source `n` of each sentence citing it: spans within `length` characters,
+    overlapping ones merged."""
+    spans = sorted(
+        (e["start"], e["end"])
+        for sentence in sentences
+        if n in sentence["cited"]
+        for e in sentence["evidence"]
+        if e["n"] == n and 0 <= e["start"] < e["end"] <= length
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight_spans(source: Source, answer: str, sentences: Sentences) -> list[tuple[int, int]]:
+    """Spans of `source.display_text` the answer rests on: its checked evidence, else (older turns without
+    sentences) the passage sentences sharing most words with the claims citing the source."""
+    if sentences:
+        return evidence_spans(sentences, source.n, len(source.text))
+    if not source.cited:
+        return []
+    return supported_spans(source.display_text, claims_for(answer, source.n))
+
+
 def escape_text(text: str) -> str:
     """Text safe to put inside HTML rendered as Markdown: nothing in it is interpreted."""
     return "".join(_ESCAPES.get(c, c) for c in text)
@@ -127,6 +168,21 @@ def answer_markdown(text: str) -> str:
     for char in ("\\", "$", "[", "]"):
         text = text.replace(char, "\\" + char)
     return text.replace("<", "&lt;")
+
+
+def checked_markdown(answer: str, sentences: Sentences) -> str:
+    """`answer_markdown` of the answer, with a note after each claim no source supports."""
+    pieces, shown, search = [], 0, 0
+    for sentence in sentences:
+        at = answer.find(sentence["text"], search) if sentence["text"] else -1
+        if at < 0:
+            continue
+        search = at + len(sentence["text"])
+        if not sentence["supported"]:
+            pieces += [answer_markdown(answer[shown:search]), " " + UNSUPPORTED_NOTE]
+            shown = search
+    pieces.append(answer_markdown(answer[shown:]))
+    return "".join(pieces)
 
 
 # ---- where a source came from
@@ -218,8 +274,8 @@ def _text_boxes(pdf_page: Any, marks: list[str]) -> list[tuple[float, float, flo
         textpage.close()
 
 
-def marks_for(source: Source, answer: str) -> list[str]:
-    """The passage text to box on the page: its supported sentences, else the whole passage."""
+def marks_for(source: Source, answer: str, sentences: Sentences | None = None) -> list[str]:
+    """The passage text to box on the page: the spans the answer rests on, else the whole passage."""
     text = source.display_text
-    spans = supported_spans(text, claims_for(answer, source.n))
+    spans = highlight_spans(replace(source, cited=True), answer, sentences or [])
     return [text[a:b] for a, b in spans] or [text]
