@@ -2,9 +2,17 @@
 
     question + history ─► trim history ─► condense (only if needed) ─► retrieve ─► fit sources to the
     context window ─► prompt (system, history, sources, question) ─► chat model ─► answer text
+    ─► check each sentence's citations against the sources (`rag.support`)
 
+Optionally the prompt shows only the sentences of the sources closest to the question (`rag.evidence`);
+the sources listed and checked stay the whole passages.
+
+When the evidence is weak (no passage reaches `retrieval.min_score`, or no sentence of them reaches
+`min_evidence`), the model is not called: the answer is the not-found reply, with the closest passages
+as (uncited) sources.
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
-cited source numbers, the standalone question it searched for, stage timings and context-budget figures.
+checked sentences and the source numbers it rests on, the standalone question it searched for, stage
+timings and context-budget figures.
 History is explicit input (a list of messages); the chain keeps no state between calls. This module does
 not build models or stores, and does not save turns (see `rag.conversation`).
 """
@@ -14,15 +22,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
 
-from rag.citations import attribute_citations, cited_numbers
+from rag.citations import cited_numbers
 from rag.condense import CondenseMode, Query, build_condenser, plan_condense
+from rag.evidence import Selected
 from rag.history import trim_history
 from rag.passages import Passage
 from rag.prompts import (
@@ -34,6 +45,12 @@ from rag.prompts import (
     format_sources,
     source_budget,
 )
+from rag.retrieve import Retrieval
+from rag.support import CheckedAnswer
+
+Retriever = Callable[[str], "list[Passage] | Retrieval"]
+Checker = Callable[[str, list[Passage]], CheckedAnswer]
+Selector = Callable[[str, list[Passage]], Selected]
 
 
 @dataclass
@@ -48,10 +65,20 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     query: Query | None = None
     budget: dict[str, int] = field(default_factory=dict)
+    checked: CheckedAnswer | None = None
+    weak_evidence: bool = False
 
     @property
     def standalone(self) -> str:
         return self.query.text if self.query else self.question
+
+    @property
+    def not_found(self) -> bool:
+        return self.text == NOT_FOUND
+
+    @property
+    def sentences(self) -> list[dict[str, Any]]:
+        return [s.to_json() for s in self.checked.sentences] if self.checked else []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +87,9 @@ class Answer:
             "condensed": bool(self.query and self.query.condensed),
             "condense_reason": self.query.reason if self.query else "",
             "answer": self.text,
+            "not_found": self.not_found,
+            "weak_evidence": self.weak_evidence,
+            "sentences": self.sentences,
             "sources": [p.source_json(p.rank in self.cited) for p in self.sources],
             "cited": self.cited,
             "timings": self.timings,
@@ -106,23 +136,35 @@ class Budget:
 
 
 def build_chain(
-    retriever: Callable[[str], list[Passage]],
+    retriever: Retriever,
     llm: BaseChatModel,
     budget: Budget,
     condense: CondenseMode = "auto",
+    checker: Checker | None = None,
+    prompt: ChatPromptTemplate = ANSWER_PROMPT,
+    evidence: Selector | None = None,
+    min_evidence: float = 0.0,
+    extractive_fallback: bool = False,
 ) -> Runnable:
     """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
 
-    The answer streams; everything before it arrives whole, sources before the first token."""
+    The retriever returns passages, or a `Retrieval` that can also flag weak evidence. `evidence` (e.g.
+    `rag.evidence.select_evidence`) cuts the sources down to what the prompt shows and measures their
+    strength; below `min_evidence` the answer is "not found" without calling the model. The checker (e.g.
+    `rag.support.check_answer` with the collection's embeddings) checks the finished answer's citations;
+    with `extractive_fallback`, an answer none of whose claims the sources support is replaced by the
+    source sentence closest to the question (needs `evidence`).
+    The answer streams; everything before it arrives whole, sources before the first token, and `checked`
+    after the last token."""
     generate = (
         RunnableLambda(
             lambda x: {
-                "sources": format_sources(x["sources"]),
+                "sources": format_sources(x["evidence"].passages),
                 "question": x["query"].text,
                 "history": x["history"],
             }
         )
-        | ANSWER_PROMPT
+        | prompt
         | llm
         | StrOutputParser()
     )
@@ -136,21 +178,74 @@ def build_chain(
         )
         .assign(retrieved=lambda x: _search(retriever, x["query"]))
         .assign(sources=lambda x: budget.fit(x["retrieved"].passages, x["query"].text, x["history"]))
-        .assign(answer=RunnableBranch((lambda x: not x["sources"], lambda _: NOT_FOUND), generate))
+        .assign(evidence=lambda x: _select(evidence, x["query"].text, x["sources"]))
+        .assign(
+            answer=RunnableBranch(
+                (partial(_nothing_to_answer_from, min_evidence=min_evidence), lambda _: NOT_FOUND), generate
+            )
+        )
+        .assign(checked=lambda x: _check(checker, x, extractive_fallback))
     )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The answer text as it stands after the check, and the check itself (None: nothing was checked)."""
+
+    text: str
+    answer: CheckedAnswer | None = None
+    ms: float = 0.0
+    fell_back: bool = False
+
+
+def _check(checker: Checker | None, state: dict[str, Any], fallback: bool) -> Checked:
+    """The answer with checked citations; a not-found reply, however the model phrased its end, as ours;
+    an unsupported answer replaced by the closest source sentence when `fallback` is on."""
+    text, sources = state["answer"].strip(), state["sources"]
+    if text.startswith(NOT_FOUND.rstrip(".")):
+        return Checked(NOT_FOUND)
+    if checker is None or not sources:
+        return Checked(text)
+    start = time.perf_counter()
+    checked = checker(text, sources)
+    best = state["evidence"].best
+    fell_back = fallback and best is not None and _unsupported(checked)
+    if fell_back:
+        checked = checker(f"{best[1]} [{best[0]}]", sources)  # checked too: its span is highlighted
+    return Checked(checked.text, checked, round((time.perf_counter() - start) * 1000, 1), fell_back)
+
+
+def _unsupported(checked: CheckedAnswer) -> bool:
+    """The answer makes claims and the sources support none of them."""
+    claims = [s for s in checked.sentences if s.claim]
+    return bool(claims) and not any(s.cited for s in claims)
+
+
+def _select(evidence: Selector | None, question: str, sources: list[Passage]) -> Selected:
+    """What the prompt shows of the sources (all of them without a selector)."""
+    return evidence(question, sources) if evidence and sources else Selected(sources, 1.0)
+
+
+def _nothing_to_answer_from(state: dict[str, Any], min_evidence: float) -> bool:
+    """No sources, weak retrieval, or no retrieved sentence close enough to the question."""
+    return not state["sources"] or state["retrieved"].weak or state["evidence"].strength < min_evidence
 
 
 @dataclass(frozen=True)
 class Retrieved:
     passages: list[Passage]
     ms: float
+    weak: bool = False
 
 
-def _search(retriever: Callable[[str], list[Passage]], query: Query) -> Retrieved:
-    """The passages for the query, timed."""
+def _search(retriever: Retriever, query: Query) -> Retrieved:
+    """The passages for the query, timed, and whether the evidence is weak."""
     start = time.perf_counter()
-    passages = retriever(query.text)
-    return Retrieved(passages, round((time.perf_counter() - start) * 1000, 1))
+    found = retriever(query.text)
+    ms = round((time.perf_counter() - start) * 1000, 1)
+    if isinstance(found, Retrieval):
+        return Retrieved(found.passages, ms, found.weak_evidence)
+    return Retrieved(found, ms)
 
 
 class _Run:
@@ -174,6 +269,8 @@ class _Run:
             self.timings["condense_ms"] = chunk["query"].ms
         if "retrieved" in chunk:
             self.timings["retrieve_ms"] = chunk["retrieved"].ms
+        if chunk.get("checked") and chunk["checked"].answer:
+            self.timings["check_ms"] = chunk["checked"].ms
         if chunk.get("answer"):
             self.timings.setdefault("first_token_ms", self.elapsed_ms())
             self.pieces.append(chunk["answer"])
@@ -181,7 +278,8 @@ class _Run:
     def answer(self) -> Answer:
         sources: list[Passage] = self.state.get("sources", [])
         retrieved = self.state["retrieved"].passages if "retrieved" in self.state else []
-        text = _final_text("".join(self.pieces).strip(), sources)
+        checked: Checked | None = self.state.get("checked")
+        text = checked.text if checked else "".join(self.pieces).strip()
         budget = {
             "history_messages": len(self.state.get("history", [])),
             "history_messages_left_out": self.given_history - len(self.state.get("history", [])),
@@ -189,16 +287,18 @@ class _Run:
             "sources_left_out": len(retrieved) - len(sources),
         }
         query = self.state.get("query")
-        warnings = _warnings(retrieved, sources)
+        warnings = _warnings(retrieved, sources, checked)
         return Answer(
             self.question,
             text,
             sources,
-            cited_numbers(text, len(sources)),
+            checked.answer.cited if checked and checked.answer else cited_numbers(text, len(sources)),
             self.timings,
             warnings,
             query,
             budget,
+            checked.answer if checked else None,
+            "retrieved" in self.state and self.state["retrieved"].weak,
         )
 
 
@@ -222,15 +322,14 @@ def ask(chain: Runnable, question: str, history: Sequence[BaseMessage] = ()) -> 
     return done.answer
 
 
-def _final_text(streamed: str, sources: list[Passage]) -> str:
-    """The streamed answer, with uncited sentences attributed to the source that supports them."""
-    if not sources or streamed == NOT_FOUND:
-        return streamed
-    return attribute_citations(streamed, sources)
-
-
-def _warnings(retrieved: list[Passage], sources: list[Passage]) -> list[str]:
-    dropped = len(retrieved) - len(sources)
-    if dropped:
-        return [f"{dropped} lower-ranked source(s) left out to fit the model's context window (llm.n_ctx)"]
-    return []
+def _warnings(retrieved: list[Passage], sources: list[Passage], checked: Checked | None) -> list[str]:
+    notes = []
+    if dropped := len(retrieved) - len(sources):
+        notes.append(
+            f"{dropped} lower-ranked source(s) left out to fit the model's context window (llm.n_ctx)"
+        )
+    if checked and checked.fell_back:
+        notes.append(
+            "the sources did not support the model's answer: showing the source sentence closest to it"
+        )
+    return notes

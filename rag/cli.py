@@ -330,15 +330,34 @@ def eval_command(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="With --compare: chart PNG (default: eval-DATASET.png).")
     ] = None,
+    answers: Annotated[
+        bool, typer.Option("--answers", help="Generate answers and score them (F1, citations, refusals).")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="With --answers: questions to answer (0: all unflagged).")
+    ] = 40,
+    absent: Annotated[
+        int,
+        typer.Option("--absent", min=0, help="With --answers: of those, ask this many without their files."),
+    ] = 20,
+    llm: LlmOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="With --answers: write each question's record (JSON lines).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score retrieval on a question set: hit@1, hit@k, MRR, recall of gold files, stage latencies.
+    """Score retrieval on a question set: hit@1, hit@k, MRR, recall of gold files, stage latencies;
+    with --answers, the generated answers: token F1, containment, citation precision, refusals, speed.
 
-    Example: askdocs eval ../shared/eval/aragog --compare dense.yaml hybrid.yaml
+    Examples: askdocs eval ../shared/eval/aragog --compare dense.yaml hybrid.yaml;
+    askdocs eval ../shared/eval/covidqa_dev --answers --limit 40
     """
     from rag.evaluate import run_eval
 
     settings: Settings = ctx.obj
+    if answers:
+        _eval_answers(settings, dataset, limit, absent, llm, out, as_json)
+        return
     options = _compared_retrievals(configs, compare)
     k = k or settings.retrieval.k
     result = run_eval(settings, dataset, k, fresh=fresh, progress=True, configs=options)
@@ -349,6 +368,33 @@ def eval_command(
     else:
         for key, value in result.items():
             typer.echo(f"{key:>24}: {value}")
+
+
+def _eval_answers(
+    settings: Settings,
+    dataset: Path,
+    limit: int,
+    absent: int,
+    llm: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    from rag.answer_eval import run_answer_eval
+    from rag.llms import build_llm
+    from rag.store import StoreLayout
+
+    if llm:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"spec": llm})})
+    model = build_llm(settings.llm.spec, settings.llm, StoreLayout(settings.store.path).models_dir)
+    result = run_answer_eval(settings, dataset, model, limit or None, absent, progress=not as_json)
+    records = result.pop("records")
+    if out:
+        out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    if as_json:
+        _emit(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>26}: {value}")
 
 
 def _compared_retrievals(configs: list[Path] | None, compare: bool) -> dict | None:

@@ -18,12 +18,15 @@ from ingest.manifest import Manifest
 from rag.chain import Budget, build_chain
 from rag.embeddings import LazyEmbeddings
 from rag.errors import StoreBusyError
+from rag.evidence import MemoEmbed, select_evidence
 from rag.llms import LoadedModel, build_llm
 from rag.lock import write_lock
 from rag.memory import ConversationStore
-from rag.retrieve import retrieve
+from rag.prompts import PROMPTS
+from rag.retrieve import search
 from rag.settings import Settings
 from rag.store import Store, StoreLayout, bring_lexical_in_step, lexical_in_step, open_store
+from rag.support import check_answer
 
 
 def open_collection(
@@ -94,6 +97,21 @@ def answer_chain(
     paths: list[str] | None = None,
 ) -> Runnable:
     """The conversational question-answering chain over `store` (or only `paths` in it)."""
-    retriever = partial(retrieve, store, k=k or settings.retrieval.k, paths=paths, options=settings.retrieval)
+    retriever = partial(search, store, k=k or settings.retrieval.k, paths=paths, options=settings.retrieval)
     budget = Budget(model.n_ctx, settings.llm.max_tokens, settings.chat.history_tokens, model.count_tokens)
-    return build_chain(retriever, model.chat, budget, settings.chat.condense)
+    answers = settings.answers
+    embed = MemoEmbed(store.embeddings.embed_documents)  # sentences embedded once for evidence and check
+    checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
+    selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences)
+    uses_evidence = bool(answers.evidence_sentences or answers.min_evidence or answers.extractive_fallback)
+    return build_chain(
+        retriever,
+        model.chat,
+        budget,
+        settings.chat.condense,
+        checker=checker if answers.check_citations else None,
+        prompt=PROMPTS[answers.prompt],
+        evidence=selector if uses_evidence else None,
+        min_evidence=answers.min_evidence,
+        extractive_fallback=answers.extractive_fallback and answers.check_citations,
+    )

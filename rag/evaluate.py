@@ -8,8 +8,7 @@ files on multi-document questions, answer_found@k (on questions whose row has `a
 extractive answer: the answer's text, or its first 60 characters, occurs in a top-k passage), the share
 of questions flagged as weak evidence (false alarms, when every answer is in `docs/`), and latency
 p50/p95 of the whole retrieval and of each stage. Several configurations can be scored on the same collection
-(`askdocs eval --compare`). It does not generate answers (answer metrics come with the answer-quality
-work).
+(`askdocs eval --compare`). It does not generate answers (see `rag.answer_eval`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ import json
 import shutil
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ class Question:
     text: str
     gold_files: frozenset[str]
     answer: str = ""  # the first gold answer, normalised (lower case, single spaces), if it is extractive
+    answers: tuple[str, ...] = ()  # every gold answer, as written
+    flagged: bool = False  # the set marks the question as doubtful (its row has non-empty `flags`)
 
 
 def load_questions(dataset: Path) -> list[Question]:
@@ -64,7 +66,14 @@ def _parse_question(line: str, number: int, qa_path: Path) -> Question:
         row = json.loads(line)
         extractive = bool(row.get("answer_spans"))  # the answer is a span of a gold file's text
         answer = _normalise(str((row.get("answers") or [""])[0]))[:ANSWER_PREFIX] if extractive else ""
-        return Question(str(row.get("id", number)), row["question"], frozenset(row["source_files"]), answer)
+        return Question(
+            str(row.get("id", number)),
+            row["question"],
+            frozenset(row["source_files"]),
+            answer,
+            tuple(str(a) for a in row.get("answers") or ()),
+            bool(row.get("flags")),
+        )
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise DatasetError(f"{qa_path}:{number}: needs 'question' and 'source_files' ({exc})") from None
 
@@ -89,6 +98,20 @@ def run_eval(
     them, `{"results": [summary per configuration]}` with the shared ingestion facts.
     """
     questions = load_questions(dataset)
+    with eval_collection(settings, dataset, fresh, progress) as (store, facts):
+        chosen = configs or {"settings": settings.retrieval}
+        docs = dataset / "docs"
+        results = [_score_config(store, questions, docs, k, name, opt) for name, opt in chosen.items()]
+    if configs is None:
+        return {"dataset": facts.pop("dataset"), **results[0], **facts}
+    return {**facts, "results": results}
+
+
+@contextmanager
+def eval_collection(
+    settings: Settings, dataset: Path, fresh: bool = False, progress: bool = False
+) -> Iterator[tuple[Store, dict[str, Any]]]:
+    """The dataset's own collection, synced with its docs/, and the ingestion facts (chunks, seconds)."""
     root = eval_store_root(settings, dataset)
     if fresh and root.exists():
         shutil.rmtree(root)
@@ -97,14 +120,7 @@ def run_eval(
     with collection_and_manifest(local, root=root) as (store, manifest):
         started = time.perf_counter()
         report = sync([dataset / "docs"], store, manifest, settings.chunking, prune=True, progress=progress)
-        ingest_s = time.perf_counter() - started
-        chosen = configs or {"settings": settings.retrieval}
-        docs = dataset / "docs"
-        results = [_score_config(store, questions, docs, k, name, opt) for name, opt in chosen.items()]
-    facts = _ingest_facts(dataset, report, ingest_s)
-    if configs is None:
-        return {"dataset": facts.pop("dataset"), **results[0], **facts}
-    return {**facts, "results": results}
+        yield store, _ingest_facts(dataset, report, time.perf_counter() - started)
 
 
 def _score_config(
@@ -119,7 +135,7 @@ def _score(store: Store, question: Question, docs: Path, k: int, options: Retrie
     start = time.perf_counter()
     result = search(store, question.text, max(k, RECALL_DEPTH), options=options)
     latency_ms = (time.perf_counter() - start) * 1000
-    files = [_relative(Path(p.path), docs) for p in result.passages]
+    files = [relative_name(Path(p.path), docs) for p in result.passages]
     first = next((i for i, name in enumerate(files[:k]) if name in question.gold_files), None)
     return {
         "hit1": float(first == 0),
@@ -149,7 +165,8 @@ def _recall(gold: frozenset[str], files: list[str]) -> float:
     return len(gold.intersection(files)) / len(gold)
 
 
-def _relative(path: Path, docs: Path) -> str:
+def relative_name(path: Path, docs: Path) -> str:
+    """A stored file's name as the question set writes it: its path under docs/."""
     try:
         return path.relative_to(docs.absolute()).as_posix()
     except ValueError:
@@ -161,21 +178,21 @@ def _summary(k: int, scores: list[dict]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "questions": len(scores),
         "k": k,
-        "hit@1": _mean(s["hit1"] for s in scores),
-        f"hit@{k}": _mean(s["hitk"] for s in scores),
-        "mrr": _mean(s["rr"] for s in scores),
-        f"recall@{k}_multi_doc": _mean(s["recall"] for s in multi) if multi else None,
-        f"recall@{RECALL_DEPTH}_multi_doc": _mean(s["recall_depth"] for s in multi) if multi else None,
+        "hit@1": mean(s["hit1"] for s in scores),
+        f"hit@{k}": mean(s["hitk"] for s in scores),
+        "mrr": mean(s["rr"] for s in scores),
+        f"recall@{k}_multi_doc": mean(s["recall"] for s in multi) if multi else None,
+        f"recall@{RECALL_DEPTH}_multi_doc": mean(s["recall_depth"] for s in multi) if multi else None,
         "multi_doc_questions": len(multi),
         f"answer_found@{k}": _mean_or_none(s["answer_found"] for s in scores),
-        "weak_evidence_rate": _mean(s["weak"] for s in scores),
-        "retrieve_ms_p50": _percentile([s["latency_ms"] for s in scores], 0.50),
-        "retrieve_ms_p95": _percentile([s["latency_ms"] for s in scores], 0.95),
+        "weak_evidence_rate": mean(s["weak"] for s in scores),
+        "retrieve_ms_p50": percentile([s["latency_ms"] for s in scores], 0.50),
+        "retrieve_ms_p95": percentile([s["latency_ms"] for s in scores], 0.95),
     }
     for stage in sorted({stage for s in scores for stage in s["stages_ms"]}):
         times = [s["stages_ms"][stage] for s in scores if stage in s["stages_ms"]]
-        summary[f"{stage}_ms_p50"] = _percentile(times, 0.50)
-        summary[f"{stage}_ms_p95"] = _percentile(times, 0.95)
+        summary[f"{stage}_ms_p50"] = percentile(times, 0.50)
+        summary[f"{stage}_ms_p95"] = percentile(times, 0.95)
     return summary
 
 
@@ -188,7 +205,7 @@ def _ingest_facts(dataset: Path, report: SyncReport, ingest_s: float) -> dict[st
     }
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if fraction == 0.50:
         return round(statistics.median(ordered), 1)
@@ -197,9 +214,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _mean_or_none(values: Iterable[float | None]) -> float | None:
     known = [value for value in values if value is not None]
-    return _mean(known) if known else None
+    return mean(known) if known else None
 
 
-def _mean(values: Iterable[float]) -> float:
+def mean(values: Iterable[float]) -> float:
     values = list(values)
     return round(sum(values) / len(values), 3) if values else 0.0

@@ -113,6 +113,15 @@ class ChatSettings(_Section):
     condense: Literal["auto", "always", "never"] = "auto"  # rewrite follow-ups into standalone questions
 
 
+class AnswerSettings(_Section):
+    check_citations: bool = True  # check each answer sentence against the sources (rag.support)
+    support_threshold: float = Field(0.6, ge=0.0, le=1.0)  # support score a source span must reach
+    prompt: Literal["cite", "quote"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
+    evidence_sentences: int = Field(0, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
+    min_evidence: float = Field(0.0, ge=0.0, le=1.0)  # best sentence's support below this: not found
+    extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
+
+
 class UISettings(_Section):
     host: str = "127.0.0.1"  # the page listens on loopback only unless changed deliberately
     port: int = Field(8501, ge=1, le=65535)
@@ -126,6 +135,7 @@ class Settings(_Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     chat: ChatSettings = ChatSettings()
+    answers: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
 
     def with_store(self, path: Path) -> Settings:

@@ -1,0 +1,70 @@
+"""Refusal threshold: `python bench/refusal.py STORE DATASET [--limit N]` prints one JSON line.
+
+For a sample of DATASET's questions (the same seeded sample `askdocs eval --answers` uses), retrieves
+passages once from the whole collection (answer present) and once with the question's gold files left out
+(answer absent), and measures the evidence strength `rag.evidence` gives each: the best support score of a
+retrieved sentence for the question. Reports, for a range of `answers.min_evidence` thresholds, the share
+of answerable and of absent questions that would be refused. The collection must exist already
+(`askdocs --store STORE eval DATASET`). No chat model is involved. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+# This folder holds a file named like the `ingest` package; keep it off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+from rag.offline import apply_offline_environment  # noqa: E402
+
+apply_offline_environment()
+
+from rag.answer_eval import sample_questions  # noqa: E402
+from rag.components import open_collection  # noqa: E402
+from rag.evaluate import eval_store_root, load_questions, relative_name  # noqa: E402
+from rag.evidence import select_evidence  # noqa: E402
+from rag.retrieve import search  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+THRESHOLDS = [0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
+
+
+def strength(store, question: str, settings: Settings, paths: list[str] | None) -> float:
+    found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
+    if found.weak_evidence or not found.passages:
+        return 0.0
+    return select_evidence(question, found.passages, store.embeddings.embed_documents, 0).strength
+
+
+def main(store_path: Path, dataset: Path, limit: int) -> dict:
+    settings = Settings().with_store(store_path)
+    root = eval_store_root(settings, dataset)
+    if not root.exists():
+        raise SystemExit(f"no evaluation collection for {dataset} in {store_path}: run `askdocs eval` first")
+    store = open_collection(settings, root=root)
+    docs = dataset / "docs"
+    every = store.lexical.paths()
+    present, absent = [], []
+    for q in sample_questions(load_questions(dataset), limit):
+        others = [p for p in every if relative_name(Path(p), docs) not in q.gold_files]
+        present.append(strength(store, q.text, settings, None))
+        absent.append(strength(store, q.text, settings, others))
+    rates = {
+        f"{t:.2f}": {
+            "refused_answerable": round(sum(s < t for s in present) / len(present), 3),
+            "refused_absent": round(sum(s < t for s in absent) / len(absent), 3),
+        }
+        for t in THRESHOLDS
+    }
+    return {"dataset": dataset.name, "questions": len(present), "thresholds": rates}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--limit", type=int, default=200)
+    args = parser.parse_args()
+    print(json.dumps(main(args.store, args.dataset, args.limit)))

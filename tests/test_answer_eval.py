@@ -1,0 +1,78 @@
+"""Answer evaluation: the metrics on their own, and a whole run with the shipped fake model and real
+embeddings over a two-document set."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.answer_eval import contains, normalise_answer, run_answer_eval, sample_questions, token_f1
+from rag.cli import app
+from rag.evaluate import Question
+from rag.llms import build_llm
+from rag.settings import AnswerSettings, Settings
+
+DOCS = {
+    "boiler.txt": "The Nimbus K2 boiler holds 0.8 litres of water. Its lid is made of blue steel.",
+    "shipping.txt": "Shipping to Norway takes five working days. Returns are free within thirty days.",
+}
+QUESTIONS = [
+    ("How much water does the Nimbus K2 boiler hold?", "0.8 litres of water", "boiler.txt"),
+    ("How long does shipping to Norway take?", "five working days", "shipping.txt"),
+]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("answers")
+    (root / "docs").mkdir()
+    for name, text in DOCS.items():
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    rows = [{"question": q, "answers": [a], "source_files": [f], "flags": []} for q, a, f in QUESTIONS]
+    rows.append({"question": "Doubtful?", "answers": ["x"], "source_files": ["boiler.txt"], "flags": ["odd"]})
+    (root / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return root
+
+
+def test_token_f1_and_containment_normalise_case_punctuation_and_articles():
+    assert normalise_answer("The  Boiler, holds: 0.8 L!") == "boiler holds 08 l"
+    assert token_f1("It holds 0.8 litres.", "0.8 litres") == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert token_f1("Blue.", "0.8 litres") == 0.0
+    assert contains("The boiler holds 0.8 Litres of water. [1]", "0.8 litres of water")
+    assert not contains("0.8 litres", "0.8 litres of water") and not contains("anything", "")
+
+
+def test_the_sample_is_seeded_and_skips_flagged_or_answerless_questions():
+    questions = [Question(str(i), f"q{i}", frozenset({"f"}), answers=("a",)) for i in range(10)]
+    questions += [Question("odd", "q", frozenset({"f"}), answers=("a",), flagged=True)]
+    questions += [Question("none", "q", frozenset({"f"}))]
+    first = sample_questions(questions, 5, seed=1)
+    assert first == sample_questions(questions, 5, seed=1) and len(first) == 5
+    assert {q.id for q in sample_questions(questions, None)} == {str(i) for i in range(10)}
+
+
+def test_a_run_scores_answers_citations_and_refusals(dataset, tmp_path, real_embeddings):
+    answers = AnswerSettings(min_evidence=0.45)
+    settings = Settings(answers=answers).with_store(tmp_path / "store")
+    model = build_llm("fake", settings.llm, tmp_path)
+    result = run_answer_eval(settings, dataset, model, limit=None, absent=2)
+    assert result["questions"] == 2 and result["absent_questions"] == 2
+    assert result["containment"] == 1.0 and 0.4 < result["f1"] < 1.0  # a whole sentence holds the answer
+    assert result["citation_precision_model"] == 1.0 and result["citation_precision_gold"] == 1.0
+    assert result["citation_recall"] == 1.0 and result["cited_gold_file"] == 1.0
+    assert result["refused_answerable"] == 0.0 and result["refused_absent"] == 1.0
+    records = result["records"]
+    assert [r["absent"] for r in records] == [False, False, True, True]
+    assert all(r["first_token_ms"] is not None for r in records)
+
+
+def test_the_cli_prints_the_summary_and_writes_records(dataset, tmp_path):
+    out = tmp_path / "records.jsonl"
+    store = tmp_path / "store"
+    args = ["--store", str(store), "eval", str(dataset), "--answers", "--llm", "fake", "--limit", "0"]
+    result = CliRunner().invoke(app, [*args, "--absent", "1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["llm"] == "fake" and summary["questions"] == 2 and summary["absent_questions"] == 1
+    assert len(out.read_text().splitlines()) == 3

@@ -1,0 +1,63 @@
+"""Evidence selection with the real embedding model: the prompt shows the sentences nearest the question."""
+
+from rag.evidence import GAP, MemoEmbed, select_evidence
+from rag.passages import Passage
+
+
+def passage(rank: int, text: str) -> Passage:
+    return Passage(rank, "f.txt", "/f.txt", None, "", f"c{rank}", 0.5, text)
+
+
+SOURCES = [
+    passage(1, "The Nimbus K2 needs regular care. Rinse the tank weekly. Wipe the steam wand after use."),
+    passage(2, "Spare parts are listed below.\nThe group gasket LK-GSK-58 costs 9.50 euro."),
+    passage(3, "Hard water: descale every 4 weeks above 180 ppm. Soft water: every 8 weeks."),
+]
+
+
+def test_the_closest_sentences_are_kept_in_order_with_their_numbers(real_embeddings):
+    selected = select_evidence(
+        "How often should I descale with hard water?", SOURCES, real_embeddings.embed_documents, 2
+    )
+    kept = selected.passages
+    assert [p.rank for p in kept] == [3]
+    assert kept[0].text == f"Hard water: descale every 4 weeks above 180 ppm.{GAP}Soft water: every 8 weeks."
+    assert kept[0].file == "f.txt" and kept[0].chunk_id == "c3"
+    assert selected.strength > 0.6
+
+
+def test_a_limit_of_zero_keeps_whole_passages_and_measures_strength(real_embeddings):
+    on_topic = select_evidence(
+        "How much does the group gasket cost?", SOURCES, real_embeddings.embed_documents, 0
+    )
+    assert on_topic.passages == SOURCES
+    off_topic = select_evidence("Who won the 1998 world cup?", SOURCES, real_embeddings.embed_documents, 0)
+    assert off_topic.passages == SOURCES and off_topic.strength < 0.3 < 0.6 < on_topic.strength
+
+
+def test_one_sentence_from_each_of_two_passages(real_embeddings):
+    kept = select_evidence(
+        "What does the gasket cost, and how often to rinse the tank?",
+        SOURCES,
+        real_embeddings.embed_documents,
+        2,
+    ).passages
+    assert [(p.rank, p.text) for p in kept] == [
+        (1, "Rinse the tank weekly."),
+        (2, "The group gasket LK-GSK-58 costs 9.50 euro."),
+    ]
+
+
+def test_memo_embed_embeds_each_text_once():
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        calls.append(texts)
+        return [[float(len(t)), 1.0] for t in texts]
+
+    memo = MemoEmbed(embed, size=3)
+    assert memo(["a", "bb", "a"]) == [[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]
+    assert memo(["bb", "ccc"]) == [[2.0, 1.0], [3.0, 1.0]]
+    assert calls == [["a", "bb"], ["ccc"]]
+    memo(["dddd"])  # over the size: the memory starts again
+    assert calls[-1] == ["dddd"] and len(memo.vectors) == 1

@@ -1,0 +1,101 @@
+"""The support check with the real embedding model: which source span supports each answer sentence."""
+
+import pytest
+
+from rag.passages import Passage
+from rag.sentences import sentence_spans
+from rag.support import check_answer
+
+
+def passage(rank: int, text: str) -> Passage:
+    return Passage(rank, "f.txt", "/f.txt", None, "", f"c{rank}", 0.5, text)
+
+
+SOURCES = [
+    passage(
+        1,
+        "The Nimbus K2 needs regular care. Descale every 8 weeks with citric acid, or every 4 weeks above "
+        "180 ppm. Rinse the tank afterwards.",
+    ),
+    passage(2, "Spare parts are listed below.\nThe group gasket LK-GSK-58 costs 9.50 euro."),
+]
+
+
+@pytest.fixture
+def check(real_embeddings):
+    return lambda answer: check_answer(answer, SOURCES, real_embeddings.embed_documents)
+
+
+def test_a_right_citation_is_kept_and_its_span_found(check):
+    checked = check("You should descale every 4 weeks when the water is above 180 ppm [1].")
+    (sentence,) = checked.sentences
+    assert sentence.supported and sentence.cited == (1,) and sentence.model_cited == (1,)
+    span = SOURCES[0].text[sentence.evidence[0].start : sentence.evidence[0].end]
+    assert "every 4 weeks above 180 ppm" in span and "needs regular care" not in span
+
+
+def test_a_wrong_citation_is_moved_to_the_supporting_source(check):
+    checked = check("The group gasket costs 9.50 euro [1].")
+    assert checked.sentences[0].cited == (2,) and checked.sentences[0].model_cited == (1,)
+    assert checked.text == "The group gasket costs 9.50 euro. [2]" and checked.cited == [2]
+
+
+def test_an_uncited_sentence_gets_its_source(check):
+    assert check("The gasket LK-GSK-58 costs 9.50 euro.").text == "The gasket LK-GSK-58 costs 9.50 euro. [2]"
+
+
+def test_an_unsupported_claim_loses_its_citation_and_is_marked(check):
+    checked = check(
+        "Descale every 8 weeks [1]. The gasket costs about 120 dollars [2]. Bananas are yellow [1]."
+    )
+    supported = [s.supported for s in checked.sentences]
+    assert supported == [True, False, False]
+    assert [s.text for s in checked.unsupported] == [
+        "The gasket costs about 120 dollars.",
+        "Bananas are yellow.",
+    ]
+    assert (
+        checked.text == "Descale every 8 weeks. [1] The gasket costs about 120 dollars. Bananas are yellow."
+    )
+    assert checked.cited == [1]
+    assert checked.sentences[1].to_json() == {
+        "text": "The gasket costs about 120 dollars.",
+        "supported": False,
+        "cited": [],
+        "model_cited": [2],
+        "evidence": [],
+    }
+
+
+def test_a_number_the_source_does_not_state_is_never_supported(check):
+    assert not check("Descale every 6 weeks with citric acid [1].").sentences[0].supported
+
+
+def test_tiny_sentences_are_not_claims_and_line_breaks_survive(check):
+    checked = check("Yes [2].\n- Descale every 4 weeks above 180 ppm.\n- Ok.")
+    assert [s.claim for s in checked.sentences] == [False, True, False]
+    assert checked.text == "Yes. [2]\n- Descale every 4 weeks above 180 ppm. [1]\n- Ok."
+    assert checked.unsupported == []
+
+
+def test_a_claim_resting_on_two_neighbouring_sentences_spans_both(check):
+    checked = check("Descale every 8 weeks with citric acid and rinse the tank afterwards [1].")
+    best = checked.sentences[0].evidence[0]
+    assert SOURCES[0].text[best.start : best.end].endswith("Rinse the tank afterwards.")
+    assert "Descale" in SOURCES[0].text[best.start : best.end]
+
+
+def test_no_sources_leaves_every_claim_unsupported(real_embeddings):
+    checked = check_answer("The gasket costs 9.50 euro [1].", [], real_embeddings.embed_documents)
+    assert checked.cited == [] and len(checked.unsupported) == 1
+
+
+def test_sentence_spans_keep_offsets_and_markers():
+    text = "First one.  Second [1]. Third.[2]\n| a | b |\nEnd? yes"
+    spans = sentence_spans(text)
+    assert [s.text for s in spans] == ["First one.", "Second [1].", "Third.[2]", "| a | b |", "End?", "yes"]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+    assert [s.text for s in sentence_spans("It costs 9.50 euro. [2] Next.")] == [
+        "It costs 9.50 euro. [2]",
+        "Next.",
+    ]
