@@ -85,9 +85,13 @@ fuzz: install
 
 # Benchmarks print one JSON line each; not part of `make test` (timings on a shared machine are noisy).
 EVAL_DIR ?= ../shared/eval
+BENCH_STORE ?= /tmp/askdocs-bench-store
 bench: install
 	@for set in aragog docugami_sec10q covidqa_dev; do $(PY) bench/ingest.py $(EVAL_DIR)/$$set; done
 	$(PY) bench/resync.py 1000
 	$(PY) bench/query_scale.py 10000 100000 1000000
 	$(PY) bench/embed_backends.py $(EVAL_DIR)/aragog
 	$(PY) bench/ask.py
+	$(ASKDOCS) --store $(BENCH_STORE) eval $(EVAL_DIR)/covidqa_dev --json
+	$(PY) bench/support_check.py $(BENCH_STORE) $(EVAL_DIR)/covidqa_dev
+	$(PY) bench/refusal.py $(BENCH_STORE) $(EVAL_DIR)/covidqa_dev

@@ -28,13 +28,11 @@ from rag.evidence import select_evidence  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
-THRESHOLDS = [0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
+THRESHOLDS = [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60]
 
 
 def strength(store, question: str, settings: Settings, paths: list[str] | None) -> float:
     found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
-    if found.weak_evidence or not found.passages:
-        return 0.0
     return select_evidence(question, found.passages, store.embeddings.embed_documents, 0).strength
 
 

@@ -7,9 +7,8 @@
 Optionally the prompt shows only the sentences of the sources closest to the question (`rag.evidence`);
 the sources listed and checked stay the whole passages.
 
-When the evidence is weak (no passage reaches `retrieval.min_score`, or no sentence of them reaches
-`min_evidence`), the model is not called: the answer is the not-found reply, with the closest passages
-as (uncited) sources.
+When no sentence of the sources reaches `min_evidence` as support for the question, the model is not
+called: the answer is the not-found reply, with the closest passages as (uncited) sources.
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -227,8 +226,9 @@ def _select(evidence: Selector | None, question: str, sources: list[Passage]) ->
 
 
 def _nothing_to_answer_from(state: dict[str, Any], min_evidence: float) -> bool:
-    """No sources, weak retrieval, or no retrieved sentence close enough to the question."""
-    return not state["sources"] or state["retrieved"].weak or state["evidence"].strength < min_evidence
+    """No sources, or no retrieved sentence close enough to the question (a finer test than the retrieval's
+    weak-evidence flag, which misses a table row that answers exactly; the flag is reported, not acted on)."""
+    return not state["sources"] or state["evidence"].strength < min_evidence
 
 
 @dataclass(frozen=True)

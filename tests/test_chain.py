@@ -89,9 +89,12 @@ def test_the_answer_is_checked_against_its_sources(sample_store, real_embeddings
     assert "check_ms" in answer.timings
 
 
-def test_weak_evidence_is_not_found_without_calling_the_model(sample_store):
+def test_weak_evidence_is_not_found_without_calling_the_model(sample_store, real_embeddings):
     llm = FakeListChatModel(responses=["Guessing from my own knowledge [1]."])
-    chain = build_chain(partial(search, sample_store, k=3), llm, Budget(4096, 256))
+    select = partial(select_evidence, embed=real_embeddings.embed_documents, limit=0)
+    chain = build_chain(
+        partial(search, sample_store, k=3), llm, Budget(4096, 256), evidence=select, min_evidence=0.4
+    )
     answer = ask(chain, "Who won the football world cup in 1998?")
     assert answer.not_found and answer.weak_evidence and answer.cited == []
     assert len(answer.sources) == 3  # the closest passages, shown as uncited
@@ -211,3 +214,18 @@ def test_an_unsupported_answer_falls_back_to_the_closest_source_sentence(real_em
     assert answer.text == "Shipping takes two days. [1]" and answer.cited == [1]
     assert answer.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
     assert "did not support the model's answer" in answer.warnings[0]
+
+
+def test_a_table_row_that_answers_is_not_refused_though_retrieval_calls_it_weak(
+    sample_store, real_embeddings
+):
+    select = partial(select_evidence, embed=real_embeddings.embed_documents, limit=0)
+    chain = build_chain(
+        partial(search, sample_store, k=3),
+        FakeChatModel(),
+        Budget(4096, 256),
+        evidence=select,
+        min_evidence=0.4,
+    )
+    answer = ask(chain, "What is the price of the shower screen?")
+    assert answer.weak_evidence and not answer.not_found and "14.90" in answer.text
