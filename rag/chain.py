@@ -215,8 +215,10 @@ def _check(checker: Checker | None, state: dict[str, Any], fallback: bool) -> Ch
 
 
 def _unsupported(checked: CheckedAnswer) -> bool:
-    """The answer makes claims and the sources support none of them."""
+    """The answer makes claims and the sources support none of them, or it says nothing (only "[2]")."""
     claims = [s for s in checked.sentences if s.claim]
+    if not any(s.text.strip(" .,;:!?") for s in checked.sentences):
+        return True
     return bool(claims) and not any(s.cited for s in claims)
 
 

@@ -229,3 +229,19 @@ def test_a_table_row_that_answers_is_not_refused_though_retrieval_calls_it_weak(
     )
     answer = ask(chain, "What is the price of the shower screen?")
     assert answer.weak_evidence and not answer.not_found and "14.90" in answer.text
+
+
+def test_an_answer_of_markers_only_falls_back_too(real_embeddings):
+    passages = [
+        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
+    ]
+    embed = real_embeddings.embed_documents
+    chain = build_chain(
+        lambda q: passages,
+        FakeListChatModel(responses=["[1]"]),
+        Budget(4096, 256),
+        checker=partial(check_answer, embed=embed),
+        evidence=partial(select_evidence, embed=embed, limit=0),
+        extractive_fallback=True,
+    )
+    assert ask(chain, "How long does shipping take?").text == "Shipping takes two days. [1]"
