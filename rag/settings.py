@@ -119,7 +119,7 @@ class AnswerSettings(_Section):
     prompt: Literal["cite", "quote", "short"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
     evidence_sentences: int = Field(0, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
     min_evidence: float = Field(0.40, ge=0.0, le=1.0)  # best sentence's support below this: not found
-    extractive_fallback: bool = True  # an answer the sources don't support -> the closest source sentence
+    extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
 
 
 class UISettings(_Section):
