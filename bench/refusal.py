@@ -22,8 +22,7 @@ from rag.offline import apply_offline_environment  # noqa: E402
 apply_offline_environment()
 
 from rag.answer_eval import sample_questions  # noqa: E402
-from rag.components import open_collection  # noqa: E402
-from rag.evaluate import eval_store_root, load_questions, relative_name  # noqa: E402
+from rag.evaluate import eval_collection, load_questions, relative_name  # noqa: E402
 from rag.evidence import select_evidence  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -38,10 +37,12 @@ def strength(store, question: str, settings: Settings, paths: list[str] | None) 
 
 def main(store_path: Path, dataset: Path, limit: int) -> dict:
     settings = Settings().with_store(store_path)
-    root = eval_store_root(settings, dataset)
-    if not root.exists():
-        raise SystemExit(f"no evaluation collection for {dataset} in {store_path}: run `askdocs eval` first")
-    store = open_collection(settings, root=root)
+    with eval_collection(settings, dataset) as (store, _ingested):
+        return thresholds(store, dataset, settings, limit)
+
+
+def thresholds(store, dataset: Path, settings: Settings, limit: int) -> dict:
+    """Share of answerable and of absent questions each `answers.min_evidence` would refuse."""
     docs = dataset / "docs"
     every = store.lexical.paths()
     present, absent = [], []

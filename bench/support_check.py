@@ -4,8 +4,8 @@ Calibrates the support check (`rag.support`) on a set with short extractive gold
 for a sample of questions (the seeded sample of `askdocs eval --answers`), the gold answer is checked as
 a claim against each retrieved passage. A passage that holds the gold answer should support it
 (positive); a passage from a file that is not a gold file should not (negative). Reports, per threshold,
-the share of positives supported (recall) and the precision of "supported". The collection must exist
-already (`askdocs --store STORE eval DATASET`). Not part of the test suite.
+the share of positives supported (recall) and the precision of "supported". The dataset's evaluation
+collection under STORE is synced first (as `askdocs eval` does). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from rag.offline import apply_offline_environment  # noqa: E402
 apply_offline_environment()
 
 from rag.answer_eval import GOLD_PREFIX, normalise_answer, sample_questions  # noqa: E402
-from rag.components import open_collection  # noqa: E402
-from rag.evaluate import eval_store_root, load_questions, relative_name  # noqa: E402
+from rag.evaluate import eval_collection, load_questions, relative_name  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.support import source_windows, support_scores  # noqa: E402
@@ -51,10 +50,12 @@ def passage_scores(store, question, settings: Settings, docs: Path) -> tuple[lis
 
 def main(store_path: Path, dataset: Path, limit: int) -> dict:
     settings = Settings().with_store(store_path)
-    root = eval_store_root(settings, dataset)
-    if not root.exists():
-        raise SystemExit(f"no evaluation collection for {dataset} in {store_path}: run `askdocs eval` first")
-    store = open_collection(settings, root=root)
+    with eval_collection(settings, dataset) as (store, _ingested):
+        return thresholds(store, dataset, settings, limit)
+
+
+def thresholds(store, dataset: Path, settings: Settings, limit: int) -> dict:
+    """Recall and precision of "supported" at each support threshold."""
     positives, negatives = [], []
     for question in sample_questions(load_questions(dataset), limit):
         pos, neg = passage_scores(store, question, settings, dataset / "docs")

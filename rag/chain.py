@@ -224,13 +224,14 @@ def _unsupported(checked: CheckedAnswer) -> bool:
 
 def _select(evidence: Selector | None, question: str, sources: list[Passage]) -> Selected:
     """What the prompt shows of the sources (all of them without a selector)."""
-    return evidence(question, sources) if evidence and sources else Selected(sources, 1.0)
+    return evidence(question, sources) if evidence and sources else Selected(sources)
 
 
 def _nothing_to_answer_from(state: dict[str, Any], min_evidence: float) -> bool:
     """No sources, or no retrieved sentence close enough to the question (a finer test than the retrieval's
     weak-evidence flag, which misses a table row that answers exactly; the flag is reported, not acted on)."""
-    return not state["sources"] or state["evidence"].strength < min_evidence
+    strength = state["evidence"].strength
+    return not state["sources"] or (strength is not None and strength < min_evidence)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ GAP = " … "
 
 @dataclass(frozen=True)
 class Selected:
-    """The passages as the prompt shows them, and the best sentence's support score for the question."""
+    """The passages as the prompt shows them, and the best sentence's support score for the question
+    (None: not measured, nothing to refuse on)."""
 
     passages: list[Passage]
-    strength: float
+    strength: float | None = None
     best: tuple[int, str] | None = None  # the closest sentence: (source number, text)
 
 

