@@ -2,7 +2,8 @@
 
 A small model answers better, and much sooner, from the few sentences that matter than from whole
 passages: prompt evaluation is most of the time to first token on a CPU. Every sentence of every passage
-is scored against the question as the support check scores a claim (`rag.support`: the mean of cosine
+with at least `MIN_WORDS` content words (a heading says what a passage is about, not what it says) is
+scored against the question as the support check scores a claim (`rag.support`: the mean of cosine
 similarity and the share of the question's content words it holds); the best `limit` sentences are kept,
 in their passage's order, joined by " … ". Passages keep their numbers, so citations still point at the
 full passages listed as sources; a passage none of whose sentences is kept is left out of the prompt.
@@ -17,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from rag.citations import content_words
 from rag.passages import Passage
 from rag.support import Embed, source_windows, support_scores
 
 GAP = " … "
+MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class Selected:
 def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, limit: int) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
     of the evidence (see the module docstring)."""
-    windows = [w for w in source_windows(passages) if len(w.parts) == 1]
+    sentences = [w for w in source_windows(passages) if len(w.parts) == 1]
+    windows = [w for w in sentences if len(content_words(w.text)) >= MIN_WORDS] or sentences
     if not windows:
         return Selected(list(passages), 0.0)
     scores = support_scores([question], windows, embed)[0]

@@ -5,7 +5,8 @@ each pair of neighbouring source sentences, since an answer often joins two). A 
 answer sentence when the mean of two measures reaches `SUPPORT_THRESHOLD`:
 
 - meaning: cosine similarity of the two, embedded with the collection's own model;
-- words: the share of the answer sentence's content words (numbers included) found in the span.
+- words: the share of the answer sentence's content words (numbers included, words stemmed) found in the
+  span.
 
 A span that lacks a number the sentence states never supports it ("costs 120" is not "costs 9.50").
 
@@ -22,9 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import snowballstemmer
 
 from rag.citations import cited_numbers, content_words
 from rag.passages import Passage
@@ -144,7 +147,10 @@ def support_scores(claims: list[str], windows: list[_Window], embed: Embed) -> n
     singles = [w for w in windows if len(w.parts) == 1]
     vectors = _unit(np.asarray(embed([*claims, *(w.text for w in singles)]), dtype=np.float32))
     claim_vectors, sentence_vectors = vectors[: len(claims)], vectors[len(claims) :]
-    window_vectors = _unit(np.stack([sentence_vectors[list(w.parts)].mean(axis=0) for w in windows]))
+    row = {w.parts[0]: i for i, w in enumerate(singles)}  # a pair's sentences must be among the windows
+    window_vectors = _unit(
+        np.stack([sentence_vectors[[row[p] for p in w.parts]].mean(axis=0) for w in windows])
+    )
     cosine = claim_vectors @ window_vectors.T
     window_terms = [_Terms.of(w.text) for w in windows]
     coverage = np.array([[_coverage(_Terms.of(c), terms) for terms in window_terms] for c in claims])
@@ -153,21 +159,27 @@ def support_scores(claims: list[str], windows: list[_Window], embed: Embed) -> n
 
 @dataclass(frozen=True)
 class _Terms:
-    """A text's content words (number words as digits) and its quantities: (number, the word after it)."""
+    """A text's content words, stemmed ("descaled" and "descale" match), number words as digits, and its
+    quantities: (number, the word after it)."""
 
     words: frozenset[str]
     quantities: frozenset[tuple[str, str]]
 
     @classmethod
     def of(cls, text: str) -> _Terms:
-        tokens = [_NUMBER_WORDS.get(t, t) for t in _TOKEN.findall(text.lower())]
+        tokens = [_NUMBER_WORDS.get(t) or _stem(t) for t in _TOKEN.findall(text.lower())]
         quantities = {
-            (number, unit.removesuffix("s"))
+            (number, unit)
             for number, unit in zip(tokens, tokens[1:], strict=False)
             if _NUMBER.search(number) and unit.isalpha() and unit not in _STOPWORDS
         }
-        words = {_NUMBER_WORDS.get(w, w) for w in content_words(text)}
+        words = {_NUMBER_WORDS.get(w) or _stem(w) for w in content_words(text)}
         return cls(frozenset(words), frozenset(quantities))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return snowballstemmer.stemmer("english").stemWord(word)  # a stemmer per word: they keep state
 
 
 def _coverage(claim: _Terms, window: _Terms) -> float:

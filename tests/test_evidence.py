@@ -61,3 +61,14 @@ def test_memo_embed_embeds_each_text_once():
     assert calls == [["a", "bb"], ["ccc"]]
     memo(["dddd"])  # over the size: the memory starts again
     assert calls[-1] == ["dddd"] and len(memo.vectors) == 1
+
+
+def test_a_heading_is_not_evidence(real_embeddings):
+    text = (
+        "Warranty Overview\nYour machine has a two-year limited warranty. Keep your receipt in a safe place."
+    )
+    selected = select_evidence(
+        "How long does the warranty last?", [passage(1, text)], real_embeddings.embed_documents, 1
+    )
+    assert selected.best == (1, "Your machine has a two-year limited warranty.")
+    assert selected.passages[0].text == "Your machine has a two-year limited warranty."

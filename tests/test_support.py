@@ -115,3 +115,8 @@ def test_a_quantity_the_source_gives_another_number_is_not_supported(real_embedd
     right = check_answer("The warranty lasts for two years and covers three systems [1].", [source], embed)
     assert not wrong.sentences[0].supported
     assert right.sentences[0].supported and right.cited == [1]
+
+
+def test_words_match_by_stem(check):
+    checked = check("The machine should be descaled every 8 weeks [1].")  # below the threshold unstemmed
+    assert checked.sentences[0].supported and checked.cited == [1]
