@@ -117,8 +117,8 @@ class AnswerSettings(_Section):
     check_citations: bool = True  # check each answer sentence against the sources (rag.support)
     support_threshold: float = Field(0.6, ge=0.0, le=1.0)  # support score a source span must reach
     prompt: Literal["cite", "quote", "short"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
-    evidence_sentences: int = Field(0, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
-    min_evidence: float = Field(0.40, ge=0.0, le=1.0)  # best sentence's support below this: not found
+    evidence_sentences: int = Field(6, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
+    min_evidence: float = Field(0.35, ge=0.0, le=1.0)  # best sentence's support below this: not found
     extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
 
 
