@@ -8,7 +8,9 @@ answer sentence when the mean of two measures reaches `SUPPORT_THRESHOLD`:
 - words: the share of the answer sentence's content words (numbers included, words stemmed) found in the
   span.
 
-A span that lacks a number the sentence states never supports it ("costs 120" is not "costs 9.50").
+A span that lacks a number the sentence states never supports it ("costs 120" is not "costs 9.50"), nor
+does one that gives a quantity of the sentence another number ("lasts three years" vs "during these two
+years … the three systems"; number words count as digits).
 
 The threshold was measured on covidqa_dev (README, "Answer quality"). Then the citations are fixed: a
 sentence keeps the `[n]` markers whose source supports it; a marker pointing to a source that doesn't is
