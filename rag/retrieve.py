@@ -1,13 +1,13 @@
 """Retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
 
 Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
-index), fusion (of the two rankings, see `rag.fusion`), diversity (a penalty on passages from a file
-already chosen, and an optional per-file cap; see `rag.diversity`).
-Settings switch the lexical and diversity stages off. Every passage's score is its cosine similarity to
-the question, whichever stage found it, so scores mean the same thing with or without fusion, and one
-threshold on the best of them (`min_score`) says when the evidence is too weak to answer from. An
-optional list of file paths restricts every stage to those files. This module does not build prompts
-or call a model.
+index), fusion (of the two rankings, see `rag.fusion`), rerank (the top candidates reordered by their
+best-matching sentence, see `rag.rerank`), diversity (a penalty on passages from a file already chosen,
+and an optional per-file cap; see `rag.diversity`). Settings switch the lexical, rerank and diversity
+stages off. Every passage's score is its cosine similarity to the question, whichever stage found it, so
+scores mean the same thing with or without fusion, and one threshold on the best of them (`min_score`)
+says when the evidence is too weak to answer from. An optional list of file paths restricts every stage
+to those files. This module does not build prompts or call a model.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from langchain_core.documents import Document
 from rag.diversity import cap_per_file, penalise_repeats
 from rag.fusion import fuse
 from rag.passages import Passage
+from rag.rerank import rerank_by_sentences
 from rag.settings import RetrievalSettings
 from rag.store import Store
 
@@ -71,6 +72,9 @@ def search(
             lexical = store.lexical.search(query, n, paths)
         with _timed(timings, "fusion"):
             ranked = _fuse(store, vector, found, lexical, options)
+    if options.rerank:
+        with _timed(timings, "rerank"):
+            ranked = rerank_by_sentences(query, ranked, options.rerank_depth, options.rerank_weight)
     with _timed(timings, "diversity"):
         depth = len(ranked) if options.max_per_file else k  # the cap may need the whole ranking
         ranked = penalise_repeats(ranked, depth, options.file_penalty, _path_of)

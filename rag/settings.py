@@ -92,6 +92,9 @@ class RetrievalSettings(_Section):
     fusion: Literal["scores", "rrf"] = "scores"  # min-max rescaled scores added, or reciprocal rank fusion
     lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight (dense: 1.0)
     rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant (fusion: rrf)
+    rerank: bool = False  # reorder the top candidates by their best-matching sentence (rag.rerank)
+    rerank_depth: int = Field(10, ge=2, le=100)  # how many fused candidates the rerank reorders
+    rerank_weight: float = Field(0.25, ge=0.0, le=1.0)  # best sentence's word match's share of the new score
     file_penalty: float = Field(0.0, ge=0.0, le=10.0)  # fused-score margin a file's next passage must beat
     max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
     min_score: float = Field(0.35, ge=0.0, le=1.0)  # best cosine below this: weak evidence (0: never)

@@ -184,6 +184,13 @@ def _stem(word: str) -> str:
     return snowballstemmer.stemmer("english").stemWord(word)  # a stemmer per word: they keep state
 
 
+def word_coverage(claim: str, texts: Sequence[str]) -> list[float]:
+    """For each text, the share of the claim's content words it holds (stemmed, numbers as digits); 0 for
+    a text that lacks a number of the claim or gives one of its quantities another number."""
+    terms = _Terms.of(claim)
+    return [max(_coverage(terms, _Terms.of(text)), 0.0) for text in texts]
+
+
 def _coverage(claim: _Terms, window: _Terms) -> float:
     """Share of the claim's words in the window; -1 when a number of the claim is missing from it, or
     when the window gives one of the claim's quantities another number ("three years" vs "two years")."""

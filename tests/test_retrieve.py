@@ -5,7 +5,7 @@ import pytest
 from rag.retrieve import retrieve, search
 from rag.settings import RetrievalSettings
 
-DENSE_ONLY = RetrievalSettings(lexical=False)
+DENSE_ONLY = RetrievalSettings(lexical=False, rerank=False)
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,11 @@ DENSE_ONLY = RetrievalSettings(lexical=False)
         ("How much water does the tank hold?", "setup-guide.md", None),
     ],
 )
-@pytest.mark.parametrize("options", [RetrievalSettings(), DENSE_ONLY], ids=["hybrid", "dense"])
+@pytest.mark.parametrize(
+    "options",
+    [RetrievalSettings(), RetrievalSettings(rerank=True), DENSE_ONLY],
+    ids=["hybrid", "hybrid-rerank", "dense"],
+)
 def test_the_right_passage_ranks_first(sample_store, question, file, page, options):
     passages = retrieve(sample_store, question, k=5, options=options)
     assert passages[0].file == file
@@ -44,6 +48,8 @@ def test_dense_only_ranks_by_cosine_and_hybrid_keeps_cosine_scores(sample_store)
 def test_stage_timings_follow_the_settings(sample_store):
     hybrid = search(sample_store, "descaling", 3)
     assert set(hybrid.timings_ms) == {"dense", "lexical", "fusion", "diversity"}
+    reranked = search(sample_store, "descaling", 3, options=RetrievalSettings(rerank=True))
+    assert set(reranked.timings_ms) == {"dense", "lexical", "fusion", "rerank", "diversity"}
     assert set(search(sample_store, "descaling", 3, options=DENSE_ONLY).timings_ms) == {"dense", "diversity"}
 
 
