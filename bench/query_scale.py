@@ -6,7 +6,9 @@ word frequencies) and random unit vectors (embedding a million passages with the
 most of a day on this machine; search cost does not depend on what the vectors mean). At each size it
 runs the real `retrieve` (the real model embeds each question, then Chroma's HNSW, SQLite FTS5, fusion)
 for 40 questions and reports p50/p95/max latency, the stages, the process's resident memory and the
-store's size on disk. Not part of the test suite (timings on a shared machine are noisy).
+store's size on disk; then the same questions without the lexical word budget
+(`retrieval.lexical_max_matches: 0`) under "no_word_budget", and the share of top-5 passages the two
+have in common. Not part of the test suite (timings on a shared machine are noisy).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ apply_offline_environment()
 from rag.components import open_collection  # noqa: E402
 from rag.embeddings import build_embeddings  # noqa: E402
 from rag.retrieve import search  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from rag.settings import RetrievalSettings, Settings  # noqa: E402
 
 BATCH = 5000
 QUESTIONS = 40
@@ -72,9 +74,9 @@ def fill(store, start: int, end: int, words: list[str], weights: np.ndarray) -> 
         store.upsert(ids, passages(first, count, words, weights), unit_vectors(first, count), metas)
 
 
-def measure(store, questions: list[str]) -> dict:
-    search(store, questions[0], 5)  # warm-up
-    runs = [search(store, q, 5) for q in questions]
+def measure(store, questions: list[str], options: RetrievalSettings) -> dict:
+    search(store, questions[0], 5, options=options)  # warm-up
+    runs = [search(store, q, 5, options=options) for q in questions]
     totals = sorted(sum(r.timings_ms.values()) for r in runs)
     stages = {
         stage: round(statistics.median(r.timings_ms[stage] for r in runs), 1) for stage in runs[0].timings_ms
@@ -84,7 +86,16 @@ def measure(store, questions: list[str]) -> dict:
         "p95_ms": round(totals[int(0.95 * (len(totals) - 1))], 1),
         "max_ms": round(totals[-1], 1),
         "stage_p50_ms": stages,
+        "top5": [[p.chunk_id for p in r.passages] for r in runs],
     }
+
+
+def compare_budget(store, questions: list[str], options: RetrievalSettings) -> dict:
+    """The default retrieval, and the same without the lexical word budget, with their top-5 overlap."""
+    default = measure(store, questions, options)
+    unbounded = measure(store, questions, options.model_copy(update={"lexical_max_matches": 0}))
+    same = [len(set(a) & set(b)) / 5 for a, b in zip(default.pop("top5"), unbounded.pop("top5"), strict=True)]
+    return {**default, "no_word_budget": unbounded, "top5_overlap": round(statistics.mean(same), 3)}
 
 
 def folder_mb(path: Path) -> float:
@@ -103,7 +114,8 @@ def main(sizes: list[int]) -> None:
             start = time.perf_counter()
             fill(store, filled, size, words, weights)
             fill_s, filled = time.perf_counter() - start, size
-            result = {"chunks": store.count(), "fill_s": round(fill_s, 1), **measure(store, questions)}
+            measured = compare_budget(store, questions, settings.retrieval)
+            result = {"chunks": store.count(), "fill_s": round(fill_s, 1), **measured}
             result["rss_mb"] = round(psutil.Process().memory_info().rss / 2**20)
             result["store_mb"] = folder_mb(Path(tmp))
             print(json.dumps(result), flush=True)

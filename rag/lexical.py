@@ -2,10 +2,17 @@
 
 Each chunk is indexed under three columns, its document title (the file name's stem), its heading path
 and its text, and found by the question's words (stemmed, common English words left out) with FTS5's
-BM25 ranking. `rag.store.Store` writes to it on every upsert and delete, so the same sync that writes
-vectors keeps it current; nothing here is rebuilt per query. SQLite makes every write a transaction, so
-an interrupted sync leaves the index consistent (the next sync redoes the file, as it does for vectors).
-This module does not embed, fuse rankings or read Chroma; it only stores ids, paths and text.
+BM25 ranking. A question's commonest words are left out when the chunks that hold them would add up to
+more than a budget of matches (`max_matches`): FTS5 scores every chunk that holds any word of the query,
+so on a large collection a few words found in most chunks cost most of the time, while BM25 gives them
+almost no weight (their inverse document frequency is near 0). Words are dropped commonest first, and
+the rarest is always kept; their counts come from an `fts5vocab` table, looked up by the word's Porter
+stem (a word whose stem is not found there counts as rare).
+
+`rag.store.Store` writes to it on every upsert and delete, so the same sync that writes vectors keeps it
+current; nothing here is rebuilt per query. SQLite makes every write a transaction, so an interrupted
+sync leaves the index consistent (the next sync redoes the file, as it does for vectors). This module
+does not embed, fuse rankings or read Chroma; it only stores ids, paths and text.
 """
 
 from __future__ import annotations
@@ -14,8 +21,12 @@ import json
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
+
+import snowballstemmer
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS chunk_rows (
@@ -29,6 +40,8 @@ _SCHEMA = (
         title, heading, body, tokenize = 'porter unicode61 remove_diacritics 2'
     )""",
 )
+# How many chunks hold each stemmed term (a view of the index, nothing stored).
+_VOCABULARY = "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_text, 'row')"
 
 # Words that carry no topic; leaving them out keeps queries fast on large collections.
 STOPWORDS = frozenset(
@@ -43,10 +56,29 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"\w+")
 
 
-def match_expression(question: str) -> str:
-    """The FTS5 query for a question: its distinct content words, any of which may match."""
-    words = dict.fromkeys(w for w in _WORD.findall(question.lower()) if w not in STOPWORDS)
+def query_words(question: str) -> list[str]:
+    """A question's distinct content words, in order."""
+    return list(dict.fromkeys(w for w in _WORD.findall(question.lower()) if w not in STOPWORDS))
+
+
+def match_expression(words: Sequence[str]) -> str:
+    """The FTS5 query for some words, any of which may match."""
     return " OR ".join(f'"{word}"' for word in words)
+
+
+def within_budget(words: Sequence[str], chunk_counts: dict[str, int], max_matches: int) -> list[str]:
+    """The words, rarest first, while the chunks holding them add up to at most `max_matches` (0: all
+    words); the rarest word is always kept, and words without a count count as rare."""
+    if max_matches <= 0:
+        return list(words)
+    kept: list[str] = []
+    total = 0
+    for word in sorted(words, key=lambda w: chunk_counts.get(w, 0)):
+        total += chunk_counts.get(word, 0)
+        if kept and total > max_matches:
+            break
+        kept.append(word)
+    return kept
 
 
 class LexicalIndex:
@@ -61,8 +93,18 @@ class LexicalIndex:
         with self._db:
             for statement in _SCHEMA:
                 self._db.execute(statement)
+        self._has_vocabulary = self._create_vocabulary()
         self.column_weights = column_weights
         self._data_version = self._read_data_version()
+
+    def _create_vocabulary(self) -> bool:
+        """The term counts' view; False for an older index in a folder this user may only read."""
+        try:
+            with self._db:
+                self._db.execute(_VOCABULARY)
+        except sqlite3.OperationalError:
+            return False
+        return True
 
     def _read_data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -127,9 +169,27 @@ class LexicalIndex:
             self._db.execute("DELETE FROM chunk_text")
             self._db.execute("DELETE FROM chunk_rows")
 
-    def search(self, question: str, n: int, paths: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched."""
-        expression = match_expression(question)
+    def chunk_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each word (by its stem), for the words the vocabulary knows."""
+        if not self._has_vocabulary:
+            return {}
+        counts: dict[str, int] = {}
+        with self._lock:
+            for word in words:
+                query = "SELECT doc FROM chunk_vocab WHERE term = ?"
+                if row := self._db.execute(query, (_stem(word),)).fetchone():
+                    counts[word] = row[0]
+        return counts
+
+    def search(
+        self, question: str, n: int, paths: Sequence[str] | None = None, max_matches: int = 0
+    ) -> list[tuple[str, float]]:
+        """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched;
+        `max_matches` > 0 leaves out the commonest words beyond that many matches (module docstring)."""
+        words = query_words(question)
+        if max_matches > 0 and len(words) > 1:
+            words = within_budget(words, self.chunk_counts(words), max_matches)
+        expression = match_expression(words)
         if not expression or (paths is not None and not paths):
             return []
         sql = (
@@ -143,3 +203,10 @@ class LexicalIndex:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY score DESC LIMIT ?", (*params, n)).fetchall()
         return [(chunk_id, float(score)) for chunk_id, score in rows]
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """The word as FTS5's porter tokenizer indexes it (diacritics removed, Porter stem)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return snowballstemmer.stemmer("porter").stemWord(plain)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.lexical import LexicalIndex, match_expression
+from rag.lexical import LexicalIndex, match_expression, query_words, within_budget
 
 
 @pytest.fixture
@@ -29,10 +29,10 @@ def add_sample(index: LexicalIndex) -> None:
 
 
 def test_match_expression_keeps_content_words_once():
-    assert match_expression("How often should the boiler be descaled? The BOILER!") == (
-        '"often" OR "boiler" OR "descaled"'
-    )
-    assert match_expression("what is it?") == ""
+    words = query_words("How often should the boiler be descaled? The BOILER!")
+    assert words == ["often", "boiler", "descaled"]
+    assert match_expression(words) == '"often" OR "boiler" OR "descaled"'
+    assert match_expression(query_words("what is it?")) == ""
 
 
 def test_search_ranks_by_shared_words_and_stems(index):
@@ -86,3 +86,32 @@ def test_usable_from_another_thread(index):
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = list(pool.map(lambda q: index.search(q, 1)[0][0], ["grinding", "receipt", "citric"]))
     assert found == ["a2", "b1", "a1"]
+
+
+def test_chunk_counts_come_from_the_index_by_stem(index):
+    add_sample(index)
+    index.upsert(["c1"], ["The Café descales its boiler daily."], [meta("/docs/cafe.txt")])
+    counts = index.chunk_counts(["boilers", "descaling", "café", "receipt", "unheard"])
+    assert counts == {"boilers": 2, "descaling": 2, "café": 1, "receipt": 1}
+
+
+def test_the_commonest_words_go_first_beyond_the_budget():
+    counts = {"virus": 900, "incubation": 40, "period": 300}
+    words = ["virus", "incubation", "period", "unknown"]
+    assert within_budget(words, counts, 0) == words
+    assert within_budget(words, counts, 400) == ["unknown", "incubation", "period"]
+    assert within_budget(words, counts, 100) == ["unknown", "incubation"]
+    assert within_budget(["virus", "period"], counts, 10) == ["period"]  # the rarest always stays
+
+
+def test_a_budget_leaves_chunks_that_hold_only_common_words_out(index):
+    common = [f"The machine heats water for shot {n}." for n in range(6)]
+    index.upsert(
+        [f"m{n}" for n in range(6)] + ["rare"],
+        [*common, "The machine gasket is replaced yearly."],
+        [meta(f"/docs/m{n}.txt") for n in range(7)],
+    )
+    question = "machine gasket"
+    assert len(index.search(question, 10)) == 7
+    assert [c for c, _ in index.search(question, 10, max_matches=3)] == ["rare"]
+    assert index.search(question, 10)[0][0] == "rare"  # the same best chunk either way
