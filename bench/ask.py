@@ -4,7 +4,10 @@ Loads the default llama.cpp model (the packaged GGUF) with the settings' n_ctx a
 answer prompt with about 1,000 tokens of sources retrieved from STORE (default: a fresh store of data/),
 and streams the answer twice: time to first token, generation speed (tokens per second after the first),
 and prompt evaluation speed. The second run shows llama.cpp reusing the cached prompt prefix (the fixed
-system message). Not part of the test suite (timings on a shared machine).
+system message). Then `ask` as a user runs it (k=4), two questions from a fresh context (`ask_k4`), and
+again after the model has evaluated the system message (`ask_k4_warmed_up`: what the page and `chat`
+do while waiting for the first question; a fresh `askdocs ask` does it while it loads the embedding
+model). Not part of the test suite (timings on a shared machine).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ apply_offline_environment()
 from ingest.sync import sync  # noqa: E402
 from rag.chain import DoneEvent, stream_answer  # noqa: E402
 from rag.components import answer_chain, load_model, open_collection, open_manifest  # noqa: E402
-from rag.prompts import ANSWER_PROMPT, fit_sources, format_sources  # noqa: E402
+from rag.prompts import ANSWER_PROMPT, PROMPTS, fit_sources, format_sources, system_message  # noqa: E402
 from rag.retrieve import retrieve  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -61,13 +64,15 @@ def main(store_dir: Path | None) -> dict:
             manifest = open_manifest(store)
             sync([ROOT / "data"], store, manifest, settings.chunking)
             manifest.close()
-        model = load_model(settings, store)
+        model = load_model(settings, store, warm_up=False)
         sources = fit_sources(retrieve(store, QUESTION, 12), SOURCE_TOKENS, model.count_tokens)
         messages = ANSWER_PROMPT.format_messages(sources=format_sources(sources), question=QUESTION)
         prompt_tokens = sum(model.count_tokens(str(m.content)) for m in messages)
         runs = [timed_answer(model.chat, messages, model.count_tokens) for _ in range(2)]
-        model.chat.load(settings.llm.threads, batch=512)  # a fresh context: nothing cached
-        asks = [timed_ask(answer_chain(settings, store, model, k=ASK_K), q, model) for q in ASK_QUESTIONS]
+        asks = {
+            f"ask_k4{'_warmed_up' if warm_up else ''}": timed_asks(settings, store, model, warm_up)
+            for warm_up in (False, True)
+        }
         store.close()
     source_tokens = model.count_tokens(format_sources(sources))
     return {
@@ -80,8 +85,19 @@ def main(store_dir: Path | None) -> dict:
         "prompt_eval_tok_per_s": round(prompt_tokens / runs[0]["ttft_s"], 1),
         "first_run": runs[0],
         "second_run_cached_prefix": runs[1],
-        "ask_k4": asks,
+        **asks,
     }
+
+
+def timed_asks(settings: Settings, store, model, warm_up: bool) -> list[dict]:
+    """The ask questions from a fresh context, the chain built as `askdocs ask` builds it; with `warm_up`,
+    after the model has evaluated the system message (as in the page or `chat`, which load the model
+    before the first question)."""
+    model.chat.load(settings.llm.threads, batch=512)  # a fresh context: nothing cached
+    if warm_up:
+        model.chat.warm_up(system_message(PROMPTS[settings.answers.prompt])).join()
+    chain = answer_chain(settings, store, model, k=ASK_K)
+    return [timed_ask(chain, question, model) for question in ASK_QUESTIONS]
 
 
 def timed_ask(chain, question: str, model) -> dict:

@@ -22,7 +22,7 @@ from rag.evidence import MemoEmbed, select_evidence
 from rag.llms import LoadedModel, build_llm
 from rag.lock import write_lock
 from rag.memory import ConversationStore
-from rag.prompts import PROMPTS
+from rag.prompts import PROMPTS, system_message
 from rag.retrieve import search
 from rag.settings import Settings
 from rag.store import Store, StoreLayout, bring_lexical_in_step, lexical_in_step, open_store
@@ -85,8 +85,16 @@ def open_memory(settings: Settings) -> ConversationStore:
     return ConversationStore(StoreLayout(settings.store.path).conversations_path)
 
 
-def load_model(settings: Settings, store: Store, llm_spec: str | None = None) -> LoadedModel:
-    return build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
+def load_model(
+    settings: Settings, store: Store, llm_spec: str | None = None, warm_up: bool = True
+) -> LoadedModel:
+    """The chat model; with `warm_up`, a llama.cpp model starts evaluating the answer prompt's system
+    message in the background at once (while the page waits for a question, or `ask` loads the
+    embedding model and retrieves), so a first question's prompt evaluation does not include it."""
+    model = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
+    if warm_up and hasattr(model.chat, "warm_up"):
+        model.chat.warm_up(system_message(PROMPTS[settings.answers.prompt]))
+    return model
 
 
 def answer_chain(

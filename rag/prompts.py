@@ -81,6 +81,13 @@ PROMPTS: dict[str, ChatPromptTemplate] = {
         [("system", SHORT_SYSTEM), MessagesPlaceholder("history", optional=True), ("human", SHORT_HUMAN)]
     ),
 }
+
+
+def system_message(prompt: ChatPromptTemplate) -> str:
+    """The fixed system message a prompt starts with (what a model can evaluate ahead of a question)."""
+    return str(prompt.format_messages(sources="", question="", history=[])[0].content)
+
+
 # The longest instructions of any prompt, for the token budget.
 _INSTRUCTIONS = max((SYSTEM + HUMAN, QUOTE_SYSTEM + QUOTE_HUMAN, SHORT_SYSTEM + SHORT_HUMAN), key=len)
 

@@ -72,3 +72,52 @@ def test_a_prompt_longer_than_the_context_is_refused_not_truncated(models_dir):
     small = build_llm("llamacpp", LLMSettings(n_ctx=512, max_tokens=16), models_dir)
     with pytest.raises(ModelError, match="does not fit the model's context"):
         small.chat.invoke([HumanMessage("warranty " * 600)])
+
+
+def prompt_tokens_evaluated(chat, messages) -> int:
+    """How many prompt tokens llama.cpp evaluates to answer `messages` (its own performance counter)."""
+    import llama_cpp
+
+    context = chat._llama._ctx.ctx
+    llama_cpp.llama_perf_context_reset(context)
+    "".join(str(chunk.content) for chunk in chat.stream(messages, max_tokens=1))
+    return llama_cpp.llama_perf_context(context).n_p_eval
+
+
+def test_a_warmed_up_model_answers_as_a_cold_one(models_dir):
+    """Also when sampling: the warm-up must not move llama.cpp's seed on."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from rag.prompts import SYSTEM
+
+    sampling = build_llm("llamacpp", LLMSettings(n_ctx=2048, max_tokens=24, temperature=1.0), models_dir)
+
+    source = '<source id="1">\nSend warranty claims by email to claims@larkspur.example.\n</source>'
+    messages = [SystemMessage(SYSTEM), HumanMessage(f"Sources:\n{source}\n\nQuestion: Where do claims go?")]
+    answers = []
+    for warm in (False, True):
+        sampling.chat.load(threads=2, batch=512)
+        if warm:
+            sampling.chat.warm_up(SYSTEM).join()
+        answers.append(sampling.chat.invoke(messages).content)
+    assert answers[0] == answers[1], answers
+
+
+def test_a_warmed_up_system_message_is_not_evaluated_again(model):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from rag.prompts import SYSTEM
+
+    messages = [SystemMessage(SYSTEM), HumanMessage("Sources: none.\n\nQuestion: Where is the boiler?")]
+    model.chat.load(threads=2, batch=512)  # an empty cache
+    cold = prompt_tokens_evaluated(model.chat, messages)
+    model.chat.load(threads=2, batch=512)
+    model.chat.warm_up(SYSTEM).join()
+    assert model.chat.warm_up(SYSTEM) is None  # already warm: nothing to do
+    warm = prompt_tokens_evaluated(model.chat, messages)
+    assert cold - warm >= model.count_tokens(SYSTEM), (cold, warm)
+    other = [SystemMessage("Reply in French."), messages[1]]
+    assert prompt_tokens_evaluated(model.chat, other) > warm  # another system message is evaluated in full
+    again = model.chat.warm_up(SYSTEM)  # the cache no longer starts with ours
+    assert again is not None
+    again.join()

@@ -2,13 +2,19 @@
 
 A thin adapter of our own instead of `langchain_community.chat_models.ChatLlamaCpp`: langchain-community
 is being sunset (it warns so on import), and its `n_ctx` default of 512 silently cut prompts. The GGUF's
-own chat template is used; the context window, threads and batch size are always set explicitly. This
-module does not find or assemble model files (see `rag.llms.packaged`).
+own chat template is used; the context window, threads and batch size are always set explicitly.
+
+Time to first token on a CPU is prompt evaluation, and llama.cpp reuses the evaluated tokens a new
+prompt shares with the last one. `warm_up` evaluates a system message in a background thread (while the
+caller retrieves and loads the embedding model), so the first question's prompt evaluation starts after
+it; a lock keeps the warm-up and the answers one at a time. This module does not find or assemble model
+files (see `rag.llms.packaged`).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +49,8 @@ class LlamaCppChat(StreamingChatModel):
     max_tokens: int
     temperature: float
     _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _cached_system: str | None = PrivateAttr(default=None)  # the system message the cache starts with
 
     def model_post_init(self, context: Any) -> None:
         self._llama = None
@@ -58,7 +66,27 @@ class LlamaCppChat(StreamingChatModel):
             seed=0,
             verbose=False,
         )
+        self._cached_system = None
         return self
+
+    def warm_up(self, system: str) -> threading.Thread | None:
+        """Evaluate `system` as a prompt's system message in the background, unless the model's cache
+        already starts with it; answers wait for the warm-up to finish."""
+        if system == self._cached_system:
+            return None
+        thread = threading.Thread(target=self._evaluate_system, args=(system,), daemon=True)
+        thread.start()
+        return thread
+
+    def _evaluate_system(self, system: str) -> None:
+        with self._lock:
+            if system != self._cached_system:
+                messages = [{"role": "system", "content": system}, {"role": "user", "content": "?"}]
+                # A completion without a seed moves llama-cpp-python's seed on; passing the current one
+                # leaves it where it was, so the answers that follow are the ones a cold start gives.
+                seed = self._llama._seed
+                self._llama.create_chat_completion(messages, max_tokens=1, temperature=0.0, seed=seed)
+                self._cached_system = system
 
     @property
     def context_window(self) -> int:
@@ -82,10 +110,12 @@ class LlamaCppChat(StreamingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for part in self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens)):
-            text = part["choices"][0]["delta"].get("content")
-            if text:
-                yield self.token_chunk(text, run_manager)
+        with self._lock:
+            self._cached_system = _system_of(messages)
+            for part in self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens)):
+                text = part["choices"][0]["delta"].get("content")
+                if text:
+                    yield self.token_chunk(text, run_manager)
 
     def _completion(self, messages: list[BaseMessage], stop: list[str] | None, max_tokens: int) -> Iterator:
         """llama.cpp's streamed chat completion; a prompt longer than the context is a `ModelError`."""
@@ -104,6 +134,11 @@ class LlamaCppChat(StreamingChatModel):
                 "or lower retrieval.k / chat.history_tokens"
             ) from None
         return itertools.chain([first], completion) if first else iter(())
+
+
+def _system_of(messages: list[BaseMessage]) -> str | None:
+    """The system message a prompt starts with, if any."""
+    return str(messages[0].content) if messages and messages[0].type == "system" else None
 
 
 def build_llamacpp(path: Path, settings: LLMSettings) -> LlamaCppChat:
