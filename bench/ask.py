@@ -4,9 +4,9 @@ Loads the default llama.cpp model (the packaged GGUF) with the settings' n_ctx a
 answer prompt with about 1,000 tokens of sources retrieved from STORE (default: a fresh store of data/),
 and streams the answer twice: time to first token, generation speed (tokens per second after the first),
 and prompt evaluation speed. The second run shows llama.cpp reusing the cached prompt prefix (the fixed
-system message). Then `ask` as a user runs it (k=4), two questions from a fresh context (`ask_k4`), and
-again after the model has evaluated the system message (`ask_k4_warmed_up`: what the page and `chat`
-do while waiting for the first question; a fresh `askdocs ask` does it while it loads the embedding
+system message). Then `ask` as a user runs it (k=4), two questions from a fresh context (`ask_k4`),
+and again after the model has evaluated the system message (`ask_k4_warmed_up`: what `askdocs chat`
+does while the first question is typed; a fresh `askdocs ask` does it while it loads the embedding
 model). Not part of the test suite (timings on a shared machine).
 """
 

@@ -89,7 +89,7 @@ def load_model(
     settings: Settings, store: Store, llm_spec: str | None = None, warm_up: bool = True
 ) -> LoadedModel:
     """The chat model; with `warm_up`, a llama.cpp model starts evaluating the answer prompt's system
-    message in the background at once (while the page waits for a question, or `ask` loads the
+    message in the background at once (while `chat` waits for a question, or `ask` loads the
     embedding model and retrieves), so a first question's prompt evaluation does not include it."""
     model = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
     if warm_up and hasattr(model.chat, "warm_up"):
