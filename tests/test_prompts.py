@@ -1,6 +1,17 @@
 from rag.history import history_messages
 from rag.passages import Passage
-from rag.prompts import ANSWER_PROMPT, estimate_tokens, fit_sources, format_sources, source_budget
+from rag.prompts import (
+    ANSWER_PROMPT,
+    PROMPTS,
+    QUOTE_SYSTEM,
+    SHORT_SYSTEM,
+    SYSTEM,
+    estimate_tokens,
+    fit_sources,
+    format_sources,
+    source_budget,
+    system_message,
+)
 
 
 def passage(rank: int, text: str = "The pump is covered for two years.") -> Passage:
@@ -42,3 +53,11 @@ def test_history_and_the_answer_share_the_window_with_the_sources():
 
 def test_token_estimate_is_conservative_for_non_latin_text():
     assert estimate_tokens("a" * 300) == 101 and estimate_tokens("漢" * 300) == 301
+
+
+def test_each_prompt_starts_with_its_fixed_system_message():
+    assert [system_message(PROMPTS[name]) for name in ("cite", "quote", "short")] == [
+        SYSTEM,
+        QUOTE_SYSTEM,
+        SHORT_SYSTEM,
+    ]
