@@ -91,8 +91,7 @@ def main(store_dir: Path | None) -> dict:
 
 def timed_asks(settings: Settings, store, model, warm_up: bool) -> list[dict]:
     """The ask questions from a fresh context, the chain built as `askdocs ask` builds it; with `warm_up`,
-    after the model has evaluated the system message (as in the page or `chat`, which load the model
-    before the first question)."""
+    after the model has evaluated the system message (as `chat` does while the first question is typed)."""
     model.chat.load(settings.llm.threads, batch=512)  # a fresh context: nothing cached
     if warm_up:
         model.chat.warm_up(system_message(PROMPTS[settings.answers.prompt])).join()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from rag.citations import content_words
 from rag.passages import Passage
-from rag.support import Embed, source_windows, support_scores
+from rag.support import Embed, Window, sentence_windows, support_scores
 
 GAP = " … "
 MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
@@ -39,8 +39,8 @@ class Selected:
 def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, limit: int) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
     of the evidence (see the module docstring)."""
-    sentences = [w for w in source_windows(passages) if len(w.parts) == 1]
-    windows = [w for w in sentences if len(content_words(w.text)) >= MIN_WORDS] or sentences
+    sentences = sentence_windows(passages)
+    windows = [w for w in sentences if is_evidence(w)] or sentences
     if not windows:
         return Selected(list(passages), 0.0)
     scores = support_scores([question], windows, embed)[0]
@@ -54,6 +54,11 @@ def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, li
         by_rank.setdefault(windows[index].rank, []).append(windows[index].text)
     shown = [replace(p, text=GAP.join(by_rank[p.rank])) for p in passages if p.rank in by_rank]
     return Selected(shown, strength, best)
+
+
+def is_evidence(sentence: Window) -> bool:
+    """Whether a sentence can be evidence: at least `MIN_WORDS` content words (a heading cannot)."""
+    return len(content_words(sentence.text)) >= MIN_WORDS
 
 
 class MemoEmbed:

@@ -4,8 +4,8 @@ No cross-encoder ships offline (README, "Retrieval quality"). A chunk's embeddin
 average over the whole chunk, while a question is usually answered by one sentence that holds most of its
 words. Each of the top `depth` candidates gets its best sentence's word match: the share of the
 question's content words (stemmed, numbers as digits) that one sentence holds (`rag.support.word_coverage`;
-a sentence that lacks a number of the question scores 0; headings, under `MIN_WORDS` content words, are
-not sentences here). Its new score is
+a sentence that lacks a number of the question scores 0; headings, under `rag.evidence.MIN_WORDS` content
+words, are not sentences here). Its new score is
 
     (1 - weight) * position score + weight * best sentence's word match,
 
@@ -22,10 +22,9 @@ from collections.abc import Sequence
 
 from langchain_core.documents import Document
 
-from rag.citations import content_words
-from rag.evidence import MIN_WORDS
+from rag.evidence import is_evidence
 from rag.passages import Passage
-from rag.support import source_windows, word_coverage
+from rag.support import sentence_windows, word_coverage
 
 Found = tuple[Document, float]  # a chunk and its cosine similarity to the question
 
@@ -50,11 +49,7 @@ def rerank_by_sentences(
 def best_sentence_matches(question: str, chunks: Sequence[Found]) -> dict[int, float]:
     """Each chunk's best sentence word match for the question, by the chunk's 1-based position."""
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(chunks, start=1)]
-    sentences = [
-        window
-        for window in source_windows(passages)
-        if len(window.parts) == 1 and len(content_words(window.text)) >= MIN_WORDS
-    ]
+    sentences = [window for window in sentence_windows(passages) if is_evidence(window)]
     best: dict[int, float] = {}
     for sentence, match in zip(sentences, word_coverage(question, [s.text for s in sentences]), strict=True):
         best[sentence.rank] = max(best.get(sentence.rank, 0.0), match)

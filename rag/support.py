@@ -114,7 +114,7 @@ def _with_markers(sentence: CheckedSentence) -> str:
 
 
 @dataclass(frozen=True)
-class _Window:
+class Window:
     """Candidate evidence: one source sentence (`parts` = its own index) or two neighbours (both indexes)."""
 
     rank: int
@@ -124,24 +124,35 @@ class _Window:
     parts: tuple[int, ...]
 
 
-def source_windows(sources: Sequence[Passage]) -> list[_Window]:
-    """Every source sentence, then each pair of neighbouring sentences of one source: candidate evidence."""
-    singles: list[_Window] = []
-    pairs: list[_Window] = []
+def sentence_windows(sources: Sequence[Passage]) -> list[Window]:
+    """Every source sentence, numbered across the sources (`parts` = its own index)."""
+    windows: list[Window] = []
     for passage in sources:
-        first = len(singles)
-        spans = sentence_spans(passage.text, wrapped=passage.path.lower().endswith(".pdf"))
-        singles += [_Window(passage.rank, s.start, s.end, s.text, (first + i,)) for i, s in enumerate(spans)]
-        for i, (a, b) in enumerate(zip(spans, spans[1:], strict=False)):
-            pairs.append(
-                _Window(
-                    passage.rank, a.start, b.end, passage.text[a.start : b.end], (first + i, first + i + 1)
-                )
-            )
+        windows += _passage_sentences(passage, first=len(windows))
+    return windows
+
+
+def source_windows(sources: Sequence[Passage]) -> list[Window]:
+    """Every source sentence, then each pair of neighbouring sentences of one source: candidate evidence."""
+    singles: list[Window] = []
+    pairs: list[Window] = []
+    for passage in sources:
+        sentences = _passage_sentences(passage, first=len(singles))
+        singles += sentences
+        pairs += [
+            Window(passage.rank, a.start, b.end, passage.text[a.start : b.end], (*a.parts, *b.parts))
+            for a, b in zip(sentences, sentences[1:], strict=False)
+        ]
     return singles + pairs
 
 
-def support_scores(claims: list[str], windows: list[_Window], embed: Embed) -> np.ndarray:
+def _passage_sentences(passage: Passage, first: int) -> list[Window]:
+    """A passage's sentences as windows numbered from `first` (PDF text unwrapped first)."""
+    spans = sentence_spans(passage.text, wrapped=passage.path.lower().endswith(".pdf"))
+    return [Window(passage.rank, s.start, s.end, s.text, (first + i,)) for i, s in enumerate(spans)]
+
+
+def support_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.ndarray:
     """Support of each window for each claim (rows: claims), the mean of cosine and word coverage.
 
     Only claims and single sentences are embedded; a pair's vector is the mean of its sentences' (the
@@ -235,7 +246,7 @@ def _separators(answer: str, spans: list[Span]) -> list[str]:
     return ["\n" * answer.count("\n", s.end, end) or " " for s, end in zip(spans, ends, strict=True)]
 
 
-def _evidence(scores: np.ndarray, windows: list[_Window], threshold: float) -> list[Evidence]:
+def _evidence(scores: np.ndarray, windows: list[Window], threshold: float) -> list[Evidence]:
     """The best supporting window of each source that supports the claim, best source first; a pair of
     sentences must beat a single one by `PAIR_MARGIN` (the highlight stays as short as it can)."""
     best: dict[int, Evidence] = {}

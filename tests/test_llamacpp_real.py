@@ -80,7 +80,7 @@ def prompt_tokens_evaluated(chat, messages) -> int:
 
     context = chat._llama._ctx.ctx
     llama_cpp.llama_perf_context_reset(context)
-    "".join(str(chunk.content) for chunk in chat.stream(messages, max_tokens=1))
+    list(chat.stream(messages, max_tokens=1))
     return llama_cpp.llama_perf_context(context).n_p_eval
 
 
