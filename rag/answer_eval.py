@@ -11,7 +11,9 @@ files are compared on the same questions), and reports:
   passage that contains it too), `citation_recall` (claim sentences left with a supporting citation),
   `cited_gold_file` (answers whose cited files include a gold file);
 - refusals: `refused_answerable` (not-found replies when the answer is in the collection) and
-  `refused_absent` (not-found replies when the questions' gold files are left out of the search);
+  `refused_absent` (not-found replies when the questions' gold files are left out of the search), and
+  the shares of answers that are a source sentence instead of the model's (`extracted_*`: an unsupported
+  answer or a refusal overruled by strong evidence, see `rag.chain`);
 - time to first token and total time, p50/p95.
 
 `records` keeps every question's answer and scores for inspection. This module does not tune anything.
@@ -132,6 +134,8 @@ def score_answer(answer: Answer, question: Question, docs: Path) -> dict[str, An
         "contained": float(contained),
         "refused": float(answer.not_found),
         "weak_evidence": float(answer.weak_evidence),
+        "evidence_strength": answer.evidence_strength,
+        "extracted": answer.extracted,
         "cited_gold_file": float(bool(cited_files & question.gold_files)),
         **_citation_counts(answer, question, contained),
         "first_token_ms": answer.timings.get("first_token_ms"),
@@ -171,6 +175,8 @@ def _summary(answerable: list[dict[str, Any]], absent: list[dict[str, Any]]) -> 
         "refused_answerable": mean(r["refused"] for r in answerable),
         "absent_questions": len(absent),
         "refused_absent": mean(r["refused"] for r in absent) if absent else None,
+        "extracted_answerable": mean(bool(r["extracted"]) for r in answerable),
+        "extracted_absent": mean(bool(r["extracted"]) for r in absent) if absent else None,
         "first_token_ms_p50": _timing(answerable, "first_token_ms", 0.50),
         "first_token_ms_p95": _timing(answerable, "first_token_ms", 0.95),
         "total_ms_p50": _timing(answerable, "total_ms", 0.50),

@@ -8,7 +8,9 @@ Optionally the prompt shows only the sentences of the sources closest to the que
 the sources listed and checked stay the whole passages.
 
 When no sentence of the sources reaches `min_evidence` as support for the question, the model is not
-called: the answer is the not-found reply, with the closest passages as (uncited) sources.
+called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
+model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
+(a small model refuses some questions its sources answer word for word).
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -66,6 +68,8 @@ class Answer:
     budget: dict[str, int] = field(default_factory=dict)
     checked: CheckedAnswer | None = None
     weak_evidence: bool = False
+    evidence_strength: float | None = None
+    extracted: str = ""  # why the answer is a source sentence: "unsupported", "refused" ("": the model's)
 
     @property
     def standalone(self) -> str:
@@ -88,6 +92,8 @@ class Answer:
             "answer": self.text,
             "not_found": self.not_found,
             "weak_evidence": self.weak_evidence,
+            "evidence_strength": self.evidence_strength,
+            "extracted": self.extracted,
             "sentences": self.sentences,
             "sources": [p.source_json(p.rank in self.cited) for p in self.sources],
             "cited": self.cited,
@@ -144,6 +150,7 @@ def build_chain(
     evidence: Selector | None = None,
     min_evidence: float = 0.0,
     extractive_fallback: bool = False,
+    strong_evidence: float = 0.0,
 ) -> Runnable:
     """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
 
@@ -152,7 +159,8 @@ def build_chain(
     strength; below `min_evidence` the answer is "not found" without calling the model. The checker (e.g.
     `rag.support.check_answer` with the collection's embeddings) checks the finished answer's citations;
     with `extractive_fallback`, an answer none of whose claims the sources support is replaced by the
-    source sentence closest to the question (needs `evidence`).
+    source sentence closest to the question (needs `evidence`); so is the model's own not-found reply
+    when the closest sentence's strength is at least `strong_evidence` (0: never).
     The answer streams; everything before it arrives whole, sources before the first token, and `checked`
     after the last token."""
     generate = (
@@ -183,35 +191,46 @@ def build_chain(
                 (partial(_nothing_to_answer_from, min_evidence=min_evidence), lambda _: NOT_FOUND), generate
             )
         )
-        .assign(checked=lambda x: _check(checker, x, extractive_fallback))
+        .assign(checked=lambda x: _check(checker, x, extractive_fallback, strong_evidence))
     )
 
 
 @dataclass(frozen=True)
 class Checked:
-    """The answer text as it stands after the check, and the check itself (None: nothing was checked)."""
+    """The answer text as it stands after the check, the check itself (None: nothing was checked), and
+    why the text became a source sentence, if it did ("unsupported" or "refused"; "": it did not)."""
 
     text: str
     answer: CheckedAnswer | None = None
     ms: float = 0.0
-    fell_back: bool = False
+    extracted: str = ""
 
 
-def _check(checker: Checker | None, state: dict[str, Any], fallback: bool) -> Checked:
-    """The answer with checked citations; a not-found reply, however the model phrased its end, as ours;
+def _check(checker: Checker | None, state: dict[str, Any], fallback: bool, strong_evidence: float) -> Checked:
+    """The answer with checked citations; a not-found reply, however the model phrased its end, as ours
+    unless the evidence is at least `strong_evidence` (then the closest source sentence stands in for it);
     an unsupported answer replaced by the closest source sentence when `fallback` is on."""
-    text, sources = state["answer"].strip(), state["sources"]
-    if text.startswith(NOT_FOUND.rstrip(".")):
+    text, sources, evidence = state["answer"].strip(), state["sources"], state["evidence"]
+    refused = text.startswith(NOT_FOUND.rstrip("."))
+    if refused and not (checker and sources and _is_strong(evidence, strong_evidence)):
         return Checked(NOT_FOUND)
     if checker is None or not sources:
         return Checked(text)
     start = time.perf_counter()
-    checked = checker(text, sources)
-    best = state["evidence"].best
-    fell_back = fallback and best is not None and _unsupported(checked)
-    if fell_back:
-        checked = checker(f"{best[1]} [{best[0]}]", sources)  # checked too: its span is highlighted
-    return Checked(checked.text, checked, round((time.perf_counter() - start) * 1000, 1), fell_back)
+    checked = None if refused else checker(text, sources)
+    extracted = "refused" if refused else ""
+    if checked and fallback and evidence.best is not None and _unsupported(checked):
+        extracted = "unsupported"
+    if extracted:  # the source sentence is checked too: its span is highlighted
+        checked = checker(f"{evidence.best[1]} [{evidence.best[0]}]", sources)
+    assert checked is not None
+    return Checked(checked.text, checked, round((time.perf_counter() - start) * 1000, 1), extracted)
+
+
+def _is_strong(evidence: Selected, threshold: float) -> bool:
+    """Whether the closest source sentence supports the question well enough to overrule a refusal."""
+    strength = evidence.strength
+    return threshold > 0 and evidence.best is not None and strength is not None and strength >= threshold
 
 
 def _unsupported(checked: CheckedAnswer) -> bool:
@@ -302,6 +321,8 @@ class _Run:
             budget,
             checked.answer if checked else None,
             "retrieved" in self.state and self.state["retrieved"].weak,
+            self.state["evidence"].strength if "evidence" in self.state else None,
+            checked.extracted if checked else "",
         )
 
 
@@ -325,14 +346,18 @@ def ask(chain: Runnable, question: str, history: Sequence[BaseMessage] = ()) -> 
     return done.answer
 
 
+_EXTRACTED = {
+    "unsupported": "the sources did not support the model's answer: showing the closest source sentence",
+    "refused": "the model found no answer, but a source sentence matches the question closely: showing it",
+}
+
+
 def _warnings(retrieved: list[Passage], sources: list[Passage], checked: Checked | None) -> list[str]:
     notes = []
     if dropped := len(retrieved) - len(sources):
         notes.append(
             f"{dropped} lower-ranked source(s) left out to fit the model's context window (llm.n_ctx)"
         )
-    if checked and checked.fell_back:
-        notes.append(
-            "the sources did not support the model's answer: showing the source sentence closest to it"
-        )
+    if checked and checked.extracted:
+        notes.append(_EXTRACTED[checked.extracted])
     return notes

@@ -111,7 +111,8 @@ def answer_chain(
     embed = MemoEmbed(store.embeddings.embed_documents)  # sentences embedded once for evidence and check
     checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
     selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences)
-    uses_evidence = bool(answers.evidence_sentences or answers.min_evidence or answers.extractive_fallback)
+    uses_evidence = any((answers.evidence_sentences, answers.min_evidence, answers.extractive_fallback))
+    uses_evidence = uses_evidence or bool(answers.strong_evidence)
     return build_chain(
         retriever,
         model.chat,
@@ -122,4 +123,5 @@ def answer_chain(
         evidence=selector if uses_evidence else None,
         min_evidence=answers.min_evidence,
         extractive_fallback=answers.extractive_fallback and answers.check_citations,
+        strong_evidence=answers.strong_evidence,
     )

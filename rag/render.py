@@ -63,7 +63,7 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
         elif isinstance(event, DoneEvent):
             answer = event.answer
             if answer.text != "".join(streamed).strip():
-                typer.echo(f"\n\nWith citations matched to the sources:\n{answer.text}", nl=False)
+                typer.echo(f"\n\n{_restated(answer)}:\n{answer.text}", nl=False)
             typer.echo()
             print_checked(answer.sentences, answer.sources)
             print_answer_sources(answer)
@@ -71,6 +71,13 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
                 typer.echo(f"note: {warning}", err=True)
         elif isinstance(event, SourcesEvent):
             _print_search(event)
+
+
+def _restated(answer: Answer) -> str:
+    """What the finished answer printed after the streamed one is."""
+    if answer.extracted:
+        return "Instead, the closest source sentence"
+    return "With citations matched to the sources"
 
 
 def print_checked(sentences: list[dict[str, Any]], sources: list[Passage]) -> None:

@@ -65,6 +65,7 @@ def test_a_run_scores_answers_citations_and_refusals(dataset, tmp_path, real_emb
     records = result["records"]
     assert [r["absent"] for r in records] == [False, False, True, True]
     assert all(r["first_token_ms"] is not None for r in records)
+    assert all(r["evidence_strength"] >= 0.45 for r in records[:2]) and result["extracted_answerable"] == 0.0
 
 
 def test_the_cli_prints_the_summary_and_writes_records(dataset, tmp_path):

@@ -213,7 +213,7 @@ def test_an_unsupported_answer_falls_back_to_the_closest_source_sentence(real_em
     answer = ask(chain, "How long does shipping take?")
     assert answer.text == "Shipping takes two days. [1]" and answer.cited == [1]
     assert answer.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
-    assert "did not support the model's answer" in answer.warnings[0]
+    assert "did not support the model's answer" in answer.warnings[0] and answer.extracted == "unsupported"
 
 
 def test_a_table_row_that_answers_is_not_refused_though_retrieval_calls_it_weak(
@@ -245,3 +245,32 @@ def test_an_answer_of_markers_only_falls_back_too(real_embeddings):
         extractive_fallback=True,
     )
     assert ask(chain, "How long does shipping take?").text == "Shipping takes two days. [1]"
+
+
+def test_a_refusal_is_overruled_only_by_evidence_at_least_as_strong_as_the_setting(real_embeddings):
+    passages = [
+        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
+    ]
+    embed = real_embeddings.embed_documents
+    options = {
+        "checker": partial(check_answer, embed=embed),
+        "evidence": partial(select_evidence, embed=embed, limit=0),
+    }
+
+    def ask_refusing_model(strong_evidence: float):
+        llm = FakeListChatModel(responses=["I could not find this in your documents, sorry."])
+        chain = build_chain(
+            lambda q: passages, llm, Budget(4096, 256), **options, strong_evidence=strong_evidence
+        )
+        return ask(chain, "How long does shipping take?")
+
+    kept = ask_refusing_model(0.99)
+    assert kept.not_found and kept.extracted == "" and kept.cited == [] and not kept.warnings
+    strength = kept.evidence_strength
+    assert 0.5 < strength < 0.99
+    assert ask_refusing_model(0.0).not_found  # 0: never overruled
+    overruled = ask_refusing_model(strength)
+    assert overruled.text == "Shipping takes two days. [1]" and overruled.cited == [1]
+    assert overruled.extracted == "refused" and overruled.to_json()["extracted"] == "refused"
+    assert overruled.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
+    assert "the model found no answer" in overruled.warnings[0]

@@ -31,6 +31,13 @@ def test_streamed_answer_then_attributed_citations_then_sources(capsys):
     assert "not cited" not in out and "Checked against" not in out  # nothing was checked
 
 
+def test_a_refusal_overruled_by_a_source_sentence_says_so(capsys):
+    answer = Answer("q", "Send claims to claims@larkspur.example. [1]", [SOURCE], [1], extracted="refused")
+    print_streamed_answer([SourcesEvent([SOURCE]), TokenEvent(NOT_FOUND), DoneEvent(answer)])
+    out, _ = capsys.readouterr()
+    assert out.startswith(f"{NOT_FOUND}\n\nInstead, the closest source sentence:\nSend claims to claims@")
+
+
 OTHER = Passage(
     2,
     "manual.pdf",
