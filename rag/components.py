@@ -89,8 +89,8 @@ def load_model(
     settings: Settings, store: Store, llm_spec: str | None = None, warm_up: bool = True
 ) -> LoadedModel:
     """The chat model; with `warm_up`, a llama.cpp model starts evaluating the answer prompt's system
-    message in the background at once (while `chat` waits for a question, or `ask` loads the
-    embedding model and retrieves), so a first question's prompt evaluation does not include it."""
+    message in the background at once (while `chat` or the page waits for a question, or `ask` loads
+    the embedding model and retrieves), so a first question's prompt evaluation does not include it."""
     model = build_llm(llm_spec or settings.llm.spec, settings.llm, store.layout.models_dir)
     if warm_up and hasattr(model.chat, "warm_up"):
         model.chat.warm_up(system_message(PROMPTS[settings.answers.prompt]))

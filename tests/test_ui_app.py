@@ -84,6 +84,18 @@ def test_asking_streams_an_answer_with_sources(tmp_path, monkeypatch, store):
     assert at.sidebar.button(key=f"session-{session_id}").label.startswith("What is the price")
 
 
+def test_the_model_is_loaded_when_the_page_opens_not_at_the_first_question(tmp_path, monkeypatch, store):
+    import rag.components
+
+    loads = []
+    real_load = rag.components.load_model
+    monkeypatch.setattr(rag.components, "load_model", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    at = page(tmp_path, monkeypatch, store)
+    assert not at.exception and len(loads) == 1
+    at.chat_input[0].set_value("How long does the warranty last?").run()
+    assert not at.exception and len(loads) == 1 and len(at.chat_message) == 2
+
+
 def test_opening_a_source_shows_where_it_came_from(tmp_path, monkeypatch, store):
     at = page(tmp_path, monkeypatch, store)
     at.chat_input[0].set_value("What is the price of the shower screen?").run()
@@ -142,6 +154,7 @@ def closed_port() -> int:
 def test_unreachable_ollama_is_shown_as_one_actionable_line(tmp_path, monkeypatch, store):
     url = f"http://127.0.0.1:{closed_port()}"
     at = page(tmp_path, monkeypatch, store, llm="ollama:llama3.2", extra=f"  ollama_url: {url}\n")
+    assert not at.exception and not at.error  # loaded ahead, but a failure waits for a question
     at.chat_input[0].set_value("How long does the warranty last?").run()
     assert not at.exception
     message = at.error[0].value

@@ -1,8 +1,9 @@
 """The askdocs chat page (Streamlit): started by `askdocs ui` or `make run` (`streamlit run ui/app.py` too).
 
 The chat fills the page; the sidebar holds conversations, the collection and settings. The offline
-environment is applied before anything else is imported. Store and models are built on first use and
-cached per process (see `ui.state`). This module only lays the page out.
+environment is applied before anything else is imported. Store and models are built once and cached per
+process (see `ui.state`); the chat model is loaded once the page is drawn, so its warm-up runs while the
+first question is typed. This module only lays the page out.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ PAGE_STYLE = """
 def main() -> None:
     from ui.chat import render_chat
     from ui.sidebar import render_collection, render_conversations, render_settings
-    from ui.state import current_settings, memory_for, store_for
+    from ui.state import current_settings, memory_for, preload_model, store_for
 
     st.set_page_config(page_title="askdocs", page_icon=":material/description:", layout="wide")
     st.markdown(PAGE_STYLE, unsafe_allow_html=True)
@@ -50,6 +51,8 @@ def main() -> None:
             render_collection(settings, store)
         with st.expander("Settings", icon=":material/settings:"):
             render_settings(settings)
+    if store.count():  # last, so the page is drawn first
+        preload_model(settings, store)
 
 
 main()

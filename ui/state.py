@@ -57,7 +57,7 @@ def shared_memory(path: str) -> ConversationStore:
     return ConversationStore(Path(path))
 
 
-@st.cache_resource(show_spinner="Loading the language model (first question only)…")
+@st.cache_resource(show_spinner="Loading the language model…")
 def shared_model(spec: str, llm_key: str, _settings: Settings, _store: Store) -> LoadedModel:
     from rag.components import load_model
 
@@ -100,6 +100,18 @@ def memory_for(settings: Settings) -> ConversationStore:
 def model_for(settings: Settings, store: Store) -> LoadedModel:
     """The configured chat model, built on first use; a change of any `llm` setting builds a new one."""
     return shared_model(settings.llm.spec, settings.llm.model_dump_json(), settings, store)
+
+
+def preload_model(settings: Settings, store: Store) -> None:
+    """Build the chat model before the first question: a llama.cpp model then evaluates the answer
+    prompt's system message in the background while the question is typed. A model that fails to load
+    says so at the first question instead (the page still opens)."""
+    from rag.errors import AskdocsError
+
+    try:
+        model_for(settings, store)
+    except AskdocsError:
+        pass
 
 
 @contextmanager
