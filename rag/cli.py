@@ -340,6 +340,9 @@ def eval_command(
         int,
         typer.Option("--absent", min=0, help="With --answers: of those, ask this many without their files."),
     ] = 20,
+    seed: Annotated[
+        int, typer.Option("--seed", help="With --answers: which sample of questions (same seed: same ones).")
+    ] = 0,
     llm: LlmOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="With --answers: write each question's record (JSON lines).")
@@ -356,7 +359,7 @@ def eval_command(
 
     settings: Settings = ctx.obj
     if answers:
-        _eval_answers(settings, dataset, limit, absent, llm, out, as_json)
+        _eval_answers(settings, dataset, (limit, absent, seed), llm, out, as_json)
         return
     options = _compared_retrievals(configs, compare)
     k = k or settings.retrieval.k
@@ -373,8 +376,7 @@ def eval_command(
 def _eval_answers(
     settings: Settings,
     dataset: Path,
-    limit: int,
-    absent: int,
+    sample: tuple[int, int, int],
     llm: str | None,
     out: Path | None,
     as_json: bool,
@@ -386,7 +388,8 @@ def _eval_answers(
     if llm:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"spec": llm})})
     model = build_llm(settings.llm.spec, settings.llm, StoreLayout(settings.store.path).models_dir)
-    result = run_answer_eval(settings, dataset, model, limit or None, absent, progress=not as_json)
+    limit, absent, seed = sample
+    result = run_answer_eval(settings, dataset, model, limit or None, absent, seed, progress=not as_json)
     records = result.pop("records")
     if out:
         out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from rag.answer_eval import contains, normalise_answer, run_answer_eval, sample_questions, token_f1
 from rag.cli import app
-from rag.evaluate import Question
+from rag.evaluate import Question, load_questions
 from rag.llms import build_llm
 from rag.settings import AnswerSettings, Settings
 
@@ -77,3 +77,14 @@ def test_the_cli_prints_the_summary_and_writes_records(dataset, tmp_path):
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["llm"] == "fake" and summary["questions"] == 2 and summary["absent_questions"] == 1
     assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_cli_answers_the_sample_its_seed_names(dataset, tmp_path, seed):
+    out = tmp_path / "records.jsonl"
+    args = ["--store", str(tmp_path / "store"), "eval", str(dataset), "--answers", "--llm", "fake"]
+    options = ["--limit", "1", "--absent", "0", "--seed", str(seed), "--out", str(out), "--json"]
+    result = CliRunner().invoke(app, [*args, *options])
+    assert result.exit_code == 0, result.output
+    expected = sample_questions(load_questions(dataset), 1, seed)[0]
+    assert json.loads(out.read_text())["id"] == expected.id

@@ -63,6 +63,18 @@ def test_memo_embed_embeds_each_text_once():
     assert calls[-1] == ["dddd"] and len(memo.vectors) == 1
 
 
+def test_memo_embed_embeds_new_texts_shortest_first_in_small_groups():
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        calls.append(texts)
+        return [[float(len(t))] for t in texts]
+
+    texts = ["x" * n for n in (5, 1, 4, 2, 3)]
+    assert MemoEmbed(embed, group=2)(texts) == [[5.0], [1.0], [4.0], [2.0], [3.0]]
+    assert calls == [["x", "xx"], ["xxx", "xxxx"], ["xxxxx"]]
+
+
 def test_a_heading_is_not_evidence(real_embeddings):
     text = (
         "Warranty Overview\nYour machine has a two-year limited warranty. Keep your receipt in a safe place."
@@ -72,3 +84,19 @@ def test_a_heading_is_not_evidence(real_embeddings):
     )
     assert selected.best == (1, "Your machine has a two-year limited warranty.")
     assert selected.passages[0].text == "Your machine has a two-year limited warranty."
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once_and_whole(real_embeddings):
+    whole = "Descale the machine every 8 weeks with citric acid."
+    overlapping = [
+        passage(1, "Rinse the tank weekly. Descale the machine every 8 weeks"),  # cut at the chunk's end
+        passage(2, f"{whole} Hard water: descale every 4 weeks."),
+        passage(3, f"{whole} The descaler is sold in packs of three."),
+    ]
+    kept = select_evidence(
+        "How often should I descale the machine?", overlapping, real_embeddings.embed_documents, 3
+    ).passages
+    shown = [sentence for p in kept for sentence in p.text.split(GAP)]
+    assert sorted(shown) == sorted(set(shown)) and len(shown) == 3
+    assert whole in shown and "Descale the machine every 8 weeks" not in shown
+    assert "Hard water: descale every 4 weeks." in shown
