@@ -5,8 +5,8 @@ passages: prompt evaluation is most of the time to first token on a CPU. Every s
 with at least `MIN_WORDS` content words (a heading says what a passage is about, not what it says) is
 scored against the question as the support check scores a claim (`rag.support`: the mean of cosine
 similarity and the share of the question's content words it holds); the best `limit` sentences are kept,
-in their passage's order, joined by " … "; a sentence already kept (neighbouring chunks overlap) is
-not kept twice, cut or whole. Passages keep their numbers, so citations still point at the
+in their passage's order, joined by " … "; a sentence among them twice (neighbouring chunks overlap)
+is shown once, whole. Passages keep their numbers, so citations still point at the
 full passages listed as sources; a passage none of whose sentences is kept is left out of the prompt.
 
 The best sentence's score is the evidence's strength: when it is below `answers.min_evidence`, no
@@ -49,7 +49,7 @@ def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, li
     strength, best = float(scores[order[0]]), (windows[order[0]].rank, windows[order[0]].text)
     if limit <= 0:
         return Selected(list(passages), strength, best)
-    kept = sorted(_distinct(order, windows, limit), key=lambda i: windows[i].parts)
+    kept = sorted(_distinct(order[:limit], windows), key=lambda i: windows[i].parts)
     by_rank: dict[int, list[str]] = {}
     for index in kept:
         by_rank.setdefault(windows[index].rank, []).append(windows[index].text)
@@ -57,19 +57,18 @@ def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, li
     return Selected(shown, strength, best)
 
 
-def _distinct(order: list[int], windows: list[Window], limit: int) -> list[int]:
-    """The first `limit` windows in `order`, each sentence once: neighbouring chunks overlap, so a sentence
-    can come twice, or once cut at a chunk's edge; the whole one is kept in the cut one's place."""
+def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:
+    """The chosen windows, each sentence once: neighbouring chunks overlap, so a sentence can come twice,
+    or once cut at a chunk's edge; the whole one is kept in the cut one's place. Nothing is added in the
+    place of a repeat (a shorter prompt: the model is sooner to answer)."""
     kept: dict[str, int] = {}  # text (spaces normalised) -> window index
-    for index in order:
+    for index in chosen:
         text = " ".join(windows[index].text.split())
         if any(text in seen for seen in kept):
             continue
         for cut in [seen for seen in kept if seen in text]:
             del kept[cut]
         kept[text] = index
-        if len(kept) == limit:
-            break
     return list(kept.values())
 
 

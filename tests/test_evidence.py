@@ -94,9 +94,8 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once_and_whole(real_
         passage(3, f"{whole} The descaler is sold in packs of three."),
     ]
     kept = select_evidence(
-        "How often should I descale the machine?", overlapping, real_embeddings.embed_documents, 3
+        "How often should I descale the machine?", overlapping, real_embeddings.embed_documents, 4
     ).passages
     shown = [sentence for p in kept for sentence in p.text.split(GAP)]
-    assert sorted(shown) == sorted(set(shown)) and len(shown) == 3
     assert whole in shown and "Descale the machine every 8 weeks" not in shown
-    assert "Hard water: descale every 4 weeks." in shown
+    assert len(shown) == len(set(shown)) == 2  # the best 4 held the sentence three times; none added
