@@ -217,14 +217,16 @@ def _check(checker: Checker | None, state: dict[str, Any], fallback: bool, stron
     if checker is None or not sources:
         return Checked(text)
     start = time.perf_counter()
-    checked = None if refused else checker(text, sources)
-    extracted = "refused" if refused else ""
-    if checked and fallback and evidence.best is not None and _unsupported(checked):
+    if refused:
+        extracted = "refused"
+    else:
+        checked = checker(text, sources)
+        if not (fallback and evidence.best is not None and _unsupported(checked)):
+            return Checked(checked.text, checked, _ms_since(start))
         extracted = "unsupported"
-    if extracted:  # the source sentence is checked too: its span is highlighted
-        checked = checker(f"{evidence.best[1]} [{evidence.best[0]}]", sources)
-    assert checked is not None
-    return Checked(checked.text, checked, round((time.perf_counter() - start) * 1000, 1), extracted)
+    number, sentence = evidence.best  # set: `_is_strong` or the test above saw it
+    checked = checker(f"{sentence} [{number}]", sources)  # checked too: its span is highlighted
+    return Checked(checked.text, checked, _ms_since(start), extracted)
 
 
 def _is_strong(evidence: Selected, threshold: float) -> bool:
@@ -253,6 +255,11 @@ def _nothing_to_answer_from(state: dict[str, Any], min_evidence: float) -> bool:
     return not state["sources"] or (strength is not None and strength < min_evidence)
 
 
+def _ms_since(start: float) -> float:
+    """Milliseconds since `start` (a `time.perf_counter()` reading), to one decimal."""
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
 @dataclass(frozen=True)
 class Retrieved:
     passages: list[Passage]
@@ -264,7 +271,7 @@ def _search(retriever: Retriever, query: Query) -> Retrieved:
     """The passages for the query, timed, and whether the evidence is weak."""
     start = time.perf_counter()
     found = retriever(query.text)
-    ms = round((time.perf_counter() - start) * 1000, 1)
+    ms = _ms_since(start)
     if isinstance(found, Retrieval):
         return Retrieved(found.passages, ms, found.weak_evidence)
     return Retrieved(found, ms)
@@ -282,7 +289,7 @@ class _Run:
         self.pieces: list[str] = []
 
     def elapsed_ms(self) -> float:
-        return round((time.perf_counter() - self.start) * 1000, 1)
+        return _ms_since(self.start)
 
     def see(self, chunk: dict[str, Any]) -> None:
         """Record the chunk's state and the stage timings it completes."""

@@ -111,8 +111,14 @@ def answer_chain(
     embed = MemoEmbed(store.embeddings.embed_documents)  # sentences embedded once for evidence and check
     checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
     selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences)
-    uses_evidence = any((answers.evidence_sentences, answers.min_evidence, answers.extractive_fallback))
-    uses_evidence = uses_evidence or bool(answers.strong_evidence)
+    uses_evidence = any(
+        [
+            answers.evidence_sentences,
+            answers.min_evidence,
+            answers.extractive_fallback,
+            answers.strong_evidence,
+        ]
+    )
     return build_chain(
         retriever,
         model.chat,
