@@ -1,12 +1,14 @@
 """Embedding backends compared: `python bench/embed_backends.py DATASET_DIR` prints one JSON line.
 
 Chunks DATASET_DIR/docs with the project's own loaders and splitter (a fresh temporary store, as
-`bench/ingest.py` does), then embeds the same chunk texts with each backend (`torch`, `onnx-int8`; same
-batch size, same process, one after the other) and times it. Quality: every question of qa.jsonl is
-embedded by the same backend and the chunks ranked by cosine (dense only, in memory); a question is hit
-when a gold file is among the top files, scored like `askdocs eval` (hit@1, hit@5, MRR). The int8 export
-is made in a temporary folder; `build_s` (loading, plus exporting for onnx-int8) is not part of `embed_s`.
-Not part of the test suite (timings on a shared machine).
+`bench/ingest.py` does), then embeds the same chunk texts with each backend (`torch`, `onnx` (fp32, the
+default), `onnx-int8`; same batch size, same process, one after the other) and times it. Quality: every
+question of qa.jsonl is embedded by the same backend and the chunks ranked by cosine (dense only, in
+memory); a question is hit when a gold file is among the top files, scored like `askdocs eval` (hit@1,
+hit@5, MRR). Exports are made in a temporary folder unless the installation holds one (`make install`
+exports the packaged model for `onnx`); `build_s` (loading, plus any export) is not part of `embed_s`.
+`speedup_*` and `hit@5_delta_*` compare each ONNX backend with torch. Not part of the test suite (timings on
+a shared machine).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from ingest.split import embedding_text  # noqa: E402
 from ingest.sync import sync  # noqa: E402
 from rag.components import open_collection, open_manifest  # noqa: E402
 from rag.embeddings import build_embeddings  # noqa: E402
-from rag.evaluate import Question, _mean, _relative, load_questions  # noqa: E402
+from rag.evaluate import Question, load_questions, mean, relative_name  # noqa: E402
 from rag.settings import EmbeddingSettings, Settings  # noqa: E402
 
 K = 5
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def main(dataset: Path) -> dict:
@@ -43,12 +46,13 @@ def main(dataset: Path) -> dict:
     questions = load_questions(dataset)
     result: dict = {"dataset": dataset.name, "chunks": len(texts), "questions": len(questions)}
     with tempfile.TemporaryDirectory() as exports:
-        for backend in ("torch", "onnx-int8"):
+        for backend in BACKENDS:
             chosen = settings.embeddings.model_copy(update={"backend": backend})
             result[backend] = _measure(chosen, Path(exports), texts, paths, questions, dataset / "docs")
     result["batch_size"] = settings.embeddings.batch_size
-    result["speedup"] = round(result["torch"]["embed_s"] / result["onnx-int8"]["embed_s"], 2)
-    result["hit@5_delta"] = round(result["onnx-int8"][f"hit@{K}"] - result["torch"][f"hit@{K}"], 3)
+    for backend in BACKENDS[1:]:
+        result[f"speedup_{backend}"] = round(result["torch"]["embed_s"] / result[backend]["embed_s"], 2)
+        result[f"hit@5_delta_{backend}"] = round(result[backend][f"hit@{K}"] - result["torch"][f"hit@{K}"], 3)
     return result
 
 
@@ -97,13 +101,13 @@ def _quality(
     for question in questions:
         query = np.array(model.embed_query(question.text), dtype=np.float32)
         top = np.argsort(-(vectors @ query))[:K]
-        files = [_relative(Path(paths[i]), docs) for i in top]
+        files = [relative_name(Path(paths[i]), docs) for i in top]
         first = next((i for i, name in enumerate(files) if name in question.gold_files), None)
         scores.append(0.0 if first is None else 1.0 / (first + 1))
     return {
-        "hit@1": _mean(float(s == 1.0) for s in scores),
-        f"hit@{K}": _mean(float(s > 0) for s in scores),
-        "mrr": _mean(scores),
+        "hit@1": mean(float(s == 1.0) for s in scores),
+        f"hit@{K}": mean(float(s > 0) for s in scores),
+        "mrr": mean(scores),
     }
 
 

@@ -51,10 +51,10 @@ class StoreSettings(_Section):
 
 class EmbeddingSettings(_Section):
     model: str = PACKAGED_EMBEDDING_MODEL
-    batch_size: int = Field(64, ge=1, le=4096)
+    batch_size: int = Field(8, ge=1, le=4096)  # measured: see README (embeddings.batch_size)
     device: str = "cpu"
-    query_threads: int = Field(1, ge=0, le=256)  # CPU threads for embedding one question (0: torch's default)
-    backend: Literal["torch", "onnx-int8"] = "torch"  # onnx-int8: exported, quantized once, kept in store
+    query_threads: int = Field(1, ge=0, le=256)  # CPU threads for one question (0: the runtime's default)
+    backend: Literal["onnx", "torch", "onnx-int8"] = "onnx"  # see rag.embeddings
 
     @model_validator(mode="after")
     def _onnx_on_cpu(self) -> EmbeddingSettings:
@@ -64,9 +64,10 @@ class EmbeddingSettings(_Section):
 
     @property
     def identity(self) -> str:
-        """What a collection records as its embedding model: the model, plus the backend unless torch (an
-        int8 model's vectors differ, so a collection built with one must not be queried with the other)."""
-        return self.model if self.backend == "torch" else f"{self.model}+{self.backend}"
+        """What a collection records as its embedding model: the model, plus the backend for int8 (its
+        vectors differ, so a collection built with one must not be queried with the other). `onnx` and
+        `torch` give the same vectors to within rounding, so a collection may switch between them."""
+        return f"{self.model}+{self.backend}" if self.backend == "onnx-int8" else self.model
 
 
 class ChunkingSettings(_Section):

@@ -36,7 +36,16 @@ class CountingEmbeddings(Embeddings):
 
 @pytest.fixture(scope="session")
 def real_embeddings() -> Embeddings:
+    """The shipped default: the packaged model run by ONNX Runtime from the installation's export."""
     return build_embeddings(Settings().embeddings)
+
+
+@pytest.fixture(scope="session")
+def torch_embeddings() -> Embeddings:
+    """The same model run by sentence-transformers (torch), to compare the ONNX backends with."""
+    from rag.settings import EmbeddingSettings
+
+    return build_embeddings(EmbeddingSettings(backend="torch"))
 
 
 @pytest.fixture

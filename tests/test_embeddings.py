@@ -1,85 +1,66 @@
-import os
-import socket
-from pathlib import Path
+import subprocess
+import sys
 
-import numpy as np
 import pytest
 import torch
 
-import rag.embeddings as embeddings_module
 from rag.components import embedding_exports_dir, open_collection
-from rag.embeddings import ONNX_INT8_FILE, LazyEmbeddings, build_embeddings
+from rag.embeddings import LazyEmbeddings, export_installed
 from rag.errors import EmbeddingMismatchError
+from rag.onnx_embeddings import ONNX_FP32_FILE, OnnxEmbeddings, installed_exports_dir
 from rag.settings import EmbeddingSettings
 
 
 @pytest.mark.parametrize("query_threads", [1, 0])
-def test_query_embedding_threads_leave_the_vector_and_torch_as_they_were(real_embeddings, query_threads):
+def test_query_embedding_threads_leave_the_vector_and_torch_as_they_were(torch_embeddings, query_threads):
     before = torch.get_num_threads()
-    lazy = LazyEmbeddings(EmbeddingSettings(query_threads=query_threads))
+    lazy = LazyEmbeddings(EmbeddingSettings(backend="torch", query_threads=query_threads))
     vector = lazy.embed_query("How often should I descale?")
-    assert vector == pytest.approx(real_embeddings.embed_query("How often should I descale?"), abs=1e-5)
+    assert vector == pytest.approx(torch_embeddings.embed_query("How often should I descale?"), abs=1e-5)
     assert len(vector) == 384 and torch.get_num_threads() == before
 
 
-# ---- the onnx-int8 backend
-
-SENTENCES = [
-    "Descale the espresso machine every three months, or monthly in hard-water areas.",
-    "The warranty covers manufacturing defects for two years from the date of purchase.",
-    "New employees receive their laptop and badge on the first morning.",
-    "Version 2.1 fixes a crash when the water tank is removed during brewing.",
-    "Spare gaskets and filters can be ordered with the part numbers in the table.",
-]
-QUERIES = {
-    "How often should I descale?": 0,
-    "What does the warranty cover?": 1,
-    "What do I get on my first day at work?": 2,
-    "Which release fixed the crash with the tank?": 3,
-    "Where do I find the part number of a gasket?": 4,
-}
+def test_the_default_backend_runs_the_installed_export(real_embeddings):
+    assert EmbeddingSettings().backend == "onnx"
+    assert isinstance(real_embeddings, OnnxEmbeddings)
+    installed = installed_exports_dir() / "all-MiniLM-L6-v2-onnx" / ONNX_FP32_FILE
+    assert installed.is_file()  # made by `make install` (python -m rag.embeddings)
+    assert export_installed() == installed  # already there: nothing is exported again
+    assert real_embeddings._onnx_file == installed
 
 
-@pytest.fixture(scope="module")
-def export_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("exports")
+def test_a_question_is_embedded_without_importing_torch_or_transformers(tmp_path):
+    script = (
+        "import sys\n"
+        "from rag.embeddings import LazyEmbeddings\n"
+        "from rag.settings import EmbeddingSettings\n"
+        f"vector = LazyEmbeddings(EmbeddingSettings(), {str(tmp_path)!r}).embed_query('How often?')\n"
+        "print(len(vector), sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["384", "[]"]
+    assert not any(tmp_path.iterdir())  # the installed export served: nothing exported beside the store
 
 
-@pytest.fixture(scope="module")
-def int8(export_root):
-    """The int8 backend, exported from the packaged model with every network connection refused."""
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
+def test_a_collection_built_with_torch_is_searched_alike_with_onnx(settings, torch_embeddings, docs):
+    from ingest.sync import sync
+    from rag.components import open_manifest
 
-    def refuse(*args, **kwargs):
-        raise OSError("network blocked in this test")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        patch.setattr(socket, "create_connection", refuse)
-        return build_embeddings(EmbeddingSettings(backend="onnx-int8"), export_root)
-
-
-def test_int8_export_is_written_once_then_reused(int8, export_root, monkeypatch):
-    onnx_file = export_root / "all-MiniLM-L6-v2-onnx-int8" / ONNX_INT8_FILE
-    written = onnx_file.stat().st_mtime_ns
-    exports = []
-    monkeypatch.setattr(embeddings_module, "_export_fp32", lambda *args: exports.append(args))
-    again = build_embeddings(EmbeddingSettings(backend="onnx-int8", query_threads=0), export_root)
-    assert exports == [] and onnx_file.stat().st_mtime_ns == written
-    assert sorted(p.name for p in export_root.iterdir()) == ["all-MiniLM-L6-v2-onnx-int8"]  # no scratch left
-    assert again.embed_query(SENTENCES[0]) == pytest.approx(int8.embed_query(SENTENCES[0]), abs=1e-5)
-
-
-def test_int8_vectors_are_close_to_torch_and_rank_the_same(int8, real_embeddings):
-    documents = np.array(int8.embed_documents(SENTENCES))
-    reference = np.array(real_embeddings.embed_documents(SENTENCES))
-    assert documents.shape == (5, 384)
-    assert np.linalg.norm(documents, axis=1) == pytest.approx(1.0, abs=1e-5)
-    assert min((documents * reference).sum(axis=1)) > 0.95
-    for query, expected in QUERIES.items():
-        vector = np.array(int8.embed_query(query))
-        assert float(vector @ np.array(real_embeddings.embed_query(query))) > 0.95
-        assert int(np.argmax(documents @ vector)) == expected == int(np.argmax(reference @ vector))
+    question = "How often should I descale the machine?"
+    built_with_torch = settings.model_copy(update={"embeddings": EmbeddingSettings(backend="torch")})
+    store = open_collection(built_with_torch, torch_embeddings)
+    manifest = open_manifest(store)
+    sync([docs], store, manifest, settings.chunking)
+    manifest.close()
+    by_torch = store.search(question, k=5)
+    store.close()
+    assert EmbeddingSettings(backend="onnx").identity == EmbeddingSettings(backend="torch").identity
+    store = open_collection(settings)  # the default onnx backend: same vectors, so no mismatch
+    by_onnx = store.search(question, k=5)
+    store.close()
+    assert [d.id for d, _ in by_onnx] == [d.id for d, _ in by_torch]
+    assert [score for _, score in by_onnx] == pytest.approx([score for _, score in by_torch], abs=1e-5)
 
 
 def test_a_store_built_with_torch_refuses_the_int8_backend(settings, embeddings):
