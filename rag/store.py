@@ -8,8 +8,8 @@ local store folder. Every write and delete goes to both Chroma and the lexical i
 same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
 second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
 `bring_lexical_in_step`, which only a holder of the write lock may call (`rag.components`, `ingest.sync`).
-The collection records the embedding model it was built with (with its backend unless torch, e.g.
-`all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
+The collection records the embedding model it was built with (with the backend for int8, whose vectors
+differ: `all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
 does not decide what to ingest or how to rank; it does not embed documents itself (the caller passes
 vectors), only queries; it does not start or manage a Chroma server.
 """
