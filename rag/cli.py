@@ -359,7 +359,7 @@ def eval_command(
 
     settings: Settings = ctx.obj
     if answers:
-        _eval_answers(settings, dataset, (limit, absent, seed), llm, out, as_json)
+        _eval_answers(settings, dataset, limit, absent, seed, llm, out, as_json)
         return
     options = _compared_retrievals(configs, compare)
     k = k or settings.retrieval.k
@@ -376,7 +376,9 @@ def eval_command(
 def _eval_answers(
     settings: Settings,
     dataset: Path,
-    sample: tuple[int, int, int],
+    limit: int,
+    absent: int,
+    seed: int,
     llm: str | None,
     out: Path | None,
     as_json: bool,
@@ -388,7 +390,6 @@ def _eval_answers(
     if llm:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"spec": llm})})
     model = build_llm(settings.llm.spec, settings.llm, StoreLayout(settings.store.path).models_dir)
-    limit, absent, seed = sample
     result = run_answer_eval(settings, dataset, model, limit or None, absent, seed, progress=not as_json)
     records = result.pop("records")
     if out:

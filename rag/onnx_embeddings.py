@@ -46,15 +46,14 @@ def installed_exports_dir() -> Path:
 def build_onnx_embeddings(settings: EmbeddingSettings, folder: Path, export_root: Path | None) -> Embeddings:
     """The configured ONNX backend over the model in `folder`: the installation's export if it has this
     model's, else the one in `export_root` (made there first if needed)."""
-    name = export_name(settings.model, folder, settings.backend)
+    name, file = export_name(settings.model, folder, settings.backend), _EXPORT_FILES[settings.backend]
     installed = installed_exports_dir() / name
-    if _export_matches(installed, _source_info(folder), _EXPORT_FILES[settings.backend]):
-        target = installed
+    if _export_matches(installed, _source_info(folder), file):
+        onnx_file = installed / file
     elif export_root is None:
         raise ModelError(f"the {settings.backend} embedding backend needs a folder to keep its export in")
     else:
-        target = export_root / name
-    onnx_file = onnx_export(folder, target, settings.backend)
+        onnx_file = onnx_export(folder, export_root / name, settings.backend)
     return OnnxEmbeddings(onnx_file, folder, settings.batch_size, settings.query_threads)
 
 
