@@ -1,49 +1,32 @@
-"""Lexical index of the chunks: BM25 over SQLite FTS5, in one file beside the Chroma store.
+"""Lexical index of the chunks: BM25 by Tantivy, in a folder beside the Chroma store.
 
-Each chunk is indexed under three columns, its document title (the file name's stem), its heading path
-and its text, and found by the question's words (stemmed, common English words left out) with FTS5's
-BM25 ranking. A question's commonest words are left out when the chunks that hold them would add up to
-more than a budget of matches (`max_matches`): FTS5 scores every chunk that holds any word of the query,
-so on a large collection a few words found in most chunks cost most of the time, while BM25 gives them
-almost no weight (their inverse document frequency is near 0). Words are dropped commonest first, and
-the rarest is always kept; their counts come from an `fts5vocab` table, looked up by the word's Porter
-stem (a word whose stem is not found there counts as rare).
+Each chunk is one Tantivy document: its id, file path and version (kept whole, to find and delete it by)
+and three searched fields, its document title (the file name's stem), its heading path and its text, all
+split into words, lower-cased, folded to ASCII and reduced to their English (Snowball) stems. A question
+is searched by its content words (common English words left out), any of which may match, in any of the
+three fields, ranked by the sum of their BM25 scores. Tantivy finds the top n without scoring every chunk
+that holds a common word (block-max WAND), so a question costs milliseconds even at a million chunks;
+SQLite FTS5, used before, scored every match and needed a budget of words to stay under a second there.
 
 `rag.store.Store` writes to it on every upsert and delete, so the same sync that writes vectors keeps it
-current; nothing here is rebuilt per query. SQLite makes every write a transaction, so an interrupted
-sync leaves the index consistent (the next sync redoes the file, as it does for vectors). This module
-does not embed, fuse rankings or read Chroma; it only stores ids, paths and text.
+current; nothing here is rebuilt per query. Each write is one Tantivy commit, made by a writer held only
+for that write (Tantivy allows one writer per index across processes; the store's write lock, not this
+module, decides who writes) and ended after its segment merges, so an interrupted sync leaves the last
+commit intact (the next sync redoes the file, as it does for vectors). Another process's commits are
+seen through the index's `meta.json`, which every commit replaces. This module does not embed, fuse
+rankings or read Chroma; it only stores ids, paths and text.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 import threading
-import unicodedata
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import snowballstemmer
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS chunk_rows (
-        rowid INTEGER PRIMARY KEY,
-        chunk_id TEXT NOT NULL UNIQUE,
-        path TEXT NOT NULL,
-        version TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS chunk_rows_path ON chunk_rows (path, version)",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
-        title, heading, body, tokenize = 'porter unicode61 remove_diacritics 2'
-    )""",
-)
-# How many chunks hold each stemmed term (a view of the index, nothing stored).
-_VOCABULARY = "CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_text, 'row')"
-
-# Words that carry no topic; leaving them out keeps queries fast on large collections.
+# Words that carry no topic; leaving them out of questions keeps BM25 on the words that do.
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being below between both
     but by can could did do does doing down during each few for from further had has have having he her
@@ -53,6 +36,9 @@ STOPWORDS = frozenset(
     while who whom why will with would you your yours""".split()
 )
 
+SEARCHED_FIELDS = ("title", "heading", "body")
+_ANALYZER = "askdocs_en"
+_WRITER_HEAP = 50_000_000  # bytes Tantivy may buffer before it writes a segment
 _WORD = re.compile(r"\w+")
 
 
@@ -61,152 +47,157 @@ def query_words(question: str) -> list[str]:
     return list(dict.fromkeys(w for w in _WORD.findall(question.lower()) if w not in STOPWORDS))
 
 
-def match_expression(words: Sequence[str]) -> str:
-    """The FTS5 query for some words, any of which may match."""
-    return " OR ".join(f'"{word}"' for word in words)
+def _analyzer() -> Any:
+    """Words, lower-cased, folded to ASCII, stemmed (English Snowball); words over 40 bytes dropped."""
+    import tantivy
+
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
 
 
-def within_budget(words: Sequence[str], chunk_counts: dict[str, int], max_matches: int) -> list[str]:
-    """The words, rarest first, while the chunks holding them add up to at most `max_matches` (0: all
-    words); the rarest word is always kept, and words without a count count as rare."""
-    if max_matches <= 0:
-        return list(words)
-    kept: list[str] = []
-    total = 0
-    for word in sorted(words, key=lambda w: chunk_counts.get(w, 0)):
-        total += chunk_counts.get(word, 0)
-        if kept and total > max_matches:
-            break
-        kept.append(word)
-    return kept
+def _schema() -> Any:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    for name in ("chunk_id", "path", "version"):
+        builder.add_text_field(name, stored=name == "chunk_id", tokenizer_name="raw", index_option="basic")
+    for name in SEARCHED_FIELDS:
+        builder.add_text_field(name, tokenizer_name=_ANALYZER, index_option="freq")
+    return builder.build()
 
 
 class LexicalIndex:
-    """BM25 search over chunk titles, headings and texts, kept in `lexical.sqlite`."""
+    """BM25 search over chunk titles, headings and texts, kept in one Tantivy index folder."""
 
-    def __init__(self, db_path: Path, column_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        # Chains and the page call retrieval from worker threads; one lock serialises use of the connection.
-        self._db = sqlite3.connect(db_path, check_same_thread=False)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        with self._db:
-            for statement in _SCHEMA:
-                self._db.execute(statement)
-        self._has_vocabulary = self._create_vocabulary()
-        self.column_weights = column_weights
-        self._data_version = self._read_data_version()
+    def __init__(self, folder: Path) -> None:
+        import tantivy
 
-    def _create_vocabulary(self) -> bool:
-        """The term counts' view; False for an older index in a folder this user may only read."""
-        try:
-            with self._db:
-                self._db.execute(_VOCABULARY)
-        except sqlite3.OperationalError:
-            return False
-        return True
+        folder.mkdir(parents=True, exist_ok=True)
+        self._folder = folder
+        self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
+        self._analyzer = _analyzer()
+        self._index.register_tokenizer(_ANALYZER, self._analyzer)
+        self._lock = threading.Lock()  # one writer at a time within this process
+        self._seen_commit = self._commit_signature()
 
-    def _read_data_version(self) -> int:
-        return self._db.execute("PRAGMA data_version").fetchone()[0]
+    def _commit_signature(self) -> tuple[int, int, int]:
+        """Which commit the folder holds: each commit replaces `meta.json` (a new file, by rename)."""
+        stat = (self._folder / "meta.json").stat()
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
     def changed_elsewhere(self) -> bool:
-        """Whether another connection (another process's ingest) committed since the last call."""
+        """Whether another process (another ingest) committed since the last call; if so, search sees it."""
         with self._lock:
-            version = self._read_data_version()
-            changed, self._data_version = version != self._data_version, version
+            signature = self._commit_signature()
+            changed, self._seen_commit = signature != self._seen_commit, signature
+            if changed:
+                self._index.reload()
         return changed
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Nothing stays open between calls (no writer is kept); here for symmetry with the store."""
 
     def count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM chunk_rows").fetchone()[0]
+        return self._index.searcher().num_docs
 
     def paths(self) -> list[str]:
         """Every file path with indexed chunks."""
+        return self._live_terms("path")
+
+    def chunk_ids(self) -> list[str]:
+        """Every indexed chunk's id."""
+        return self._live_terms("chunk_id")
+
+    def _live_terms(self, field: str) -> list[str]:
+        """A kept-whole field's values among live chunks (a deleted chunk's stay listed until merged)."""
+        import tantivy
+
+        searcher = self._index.searcher()
+        terms = searcher.terms_with_prefix(field, "", filter_query=tantivy.Query.all_query())
+        return sorted(value for value, chunks in terms if chunks > 0)
+
+    @contextmanager
+    def _writer(self) -> Iterator[Any]:
+        """A writer for one change: committed, merged and released when the block ends."""
         with self._lock:
-            rows = self._db.execute("SELECT DISTINCT path FROM chunk_rows ORDER BY path").fetchall()
-        return [row[0] for row in rows]
+            writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()  # also releases Tantivy's writer lock
+            self._index.reload()
+            self._seen_commit = self._commit_signature()
 
     def upsert(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
         """Index chunks (path, version and heading come from their metadata); known ids are replaced."""
-        with self._lock, self._db:
-            for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
-                self._upsert_one(chunk_id, text, meta)
+        import tantivy
 
-    def _upsert_one(self, chunk_id: str, text: str, meta: dict) -> None:
-        path = str(meta.get("path", ""))
-        rowid = self._db.execute(
-            "INSERT INTO chunk_rows (chunk_id, path, version) VALUES (?, ?, ?) "
-            "ON CONFLICT (chunk_id) DO UPDATE SET path = excluded.path, version = excluded.version "
-            "RETURNING rowid",
-            (chunk_id, path, str(meta.get("version", ""))),
-        ).fetchone()[0]
-        self._db.execute("DELETE FROM chunk_text WHERE rowid = ?", (rowid,))
-        self._db.execute(
-            "INSERT INTO chunk_text (rowid, title, heading, body) VALUES (?, ?, ?, ?)",
-            (rowid, Path(path).stem, str(meta.get("heading", "")), text),
-        )
+        with self._writer() as writer:
+            for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
+                path = str(meta.get("path", ""))
+                writer.delete_documents_by_term("chunk_id", chunk_id)
+                writer.add_document(
+                    tantivy.Document(
+                        chunk_id=chunk_id,
+                        path=path,
+                        version=str(meta.get("version", "")),
+                        title=Path(path).stem,
+                        heading=str(meta.get("heading", "")),
+                        body=text,
+                    )
+                )
 
     def delete_file(self, path: str, keep_version: str | None = None, version: str | None = None) -> None:
         """Forget a file's chunks; with `keep_version`, only those from its other versions; with
         `version`, only that version's."""
-        query = "SELECT rowid FROM chunk_rows WHERE path = ?"
-        params: tuple = (path,)
+        import tantivy
+
+        schema = self._index.schema
+        clauses = [(tantivy.Occur.Must, tantivy.Query.term_query(schema, "path", path))]
         if keep_version is not None:
-            query, params = query + " AND version != ?", (path, keep_version)
+            clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "version", keep_version)))
         elif version is not None:
-            query, params = query + " AND version = ?", (path, version)
-        with self._lock, self._db:
-            rowids = [(row[0],) for row in self._db.execute(query, params)]
-            self._db.executemany("DELETE FROM chunk_text WHERE rowid = ?", rowids)
-            self._db.executemany("DELETE FROM chunk_rows WHERE rowid = ?", rowids)
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "version", version)))
+        with self._writer() as writer:
+            writer.delete_documents_by_query(tantivy.Query.boolean_query(clauses))
 
     def clear(self) -> None:
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM chunk_text")
-            self._db.execute("DELETE FROM chunk_rows")
+        with self._writer() as writer:
+            writer.delete_all_documents()
 
-    def chunk_counts(self, words: Sequence[str]) -> dict[str, int]:
-        """How many chunks hold each word (by its stem), for the words the vocabulary knows."""
-        if not self._has_vocabulary:
-            return {}
-        counts: dict[str, int] = {}
-        with self._lock:
-            for word in words:
-                query = "SELECT doc FROM chunk_vocab WHERE term = ?"
-                if row := self._db.execute(query, (_stem(word),)).fetchone():
-                    counts[word] = row[0]
-        return counts
+    def search(self, question: str, n: int, paths: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched."""
+        import tantivy
 
-    def search(
-        self, question: str, n: int, paths: Sequence[str] | None = None, max_matches: int = 0
-    ) -> list[tuple[str, float]]:
-        """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched;
-        `max_matches` > 0 leaves out the commonest words beyond that many matches (module docstring)."""
-        words = query_words(question)
-        if max_matches > 0 and len(words) > 1:
-            words = within_budget(words, self.chunk_counts(words), max_matches)
-        expression = match_expression(words)
-        if not expression or (paths is not None and not paths):
+        query = self._words_query(question)
+        if query is None or (paths is not None and not paths):
             return []
-        sql = (
-            "SELECT r.chunk_id, -bm25(chunk_text, ?, ?, ?) AS score FROM chunk_text "
-            "JOIN chunk_rows AS r ON r.rowid = chunk_text.rowid WHERE chunk_text MATCH ?"
-        )
-        params: list = [*self.column_weights, expression]
         if paths is not None:
-            sql += " AND r.path IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(list(paths)))
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY score DESC LIMIT ?", (*params, n)).fetchall()
-        return [(chunk_id, float(score)) for chunk_id, score in rows]
+            within = tantivy.Query.term_set_query(self._index.schema, "path", list(paths))
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+        searcher = self._index.searcher()
+        hits = searcher.search(query, n, count=False).hits
+        return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits]
 
+    def _words_query(self, question: str) -> Any | None:
+        """Any of the question's content words (as indexed: stemmed) in any searched field; None if none."""
+        import tantivy
 
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    """The word as FTS5's porter tokenizer indexes it (diacritics removed, Porter stem)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return snowballstemmer.stemmer("porter").stemWord(plain)
+        schema = self._index.schema
+        terms = dict.fromkeys(term for word in query_words(question) for term in self._analyzer.analyze(word))
+        clauses = [
+            (tantivy.Occur.Should, tantivy.Query.term_query(schema, field, term))
+            for term in terms
+            for field in SEARCHED_FIELDS
+        ]
+        return tantivy.Query.boolean_query(clauses) if clauses else None

@@ -69,7 +69,7 @@ def search(
     ranked = [(item, item[1]) for item in found]  # (chunk, ranking score): the cosine when dense only
     if options.lexical:
         with _timed(timings, "lexical"):
-            lexical = store.lexical.search(query, n, paths, options.lexical_max_matches)
+            lexical = store.lexical.search(query, n, paths)
         with _timed(timings, "fusion"):
             ranked = _fuse(store, vector, found, lexical, options)
     if options.rerank:

@@ -1,6 +1,6 @@
 """The Chroma collection behind askdocs: open it, write chunks in batches, search it by cosine similarity.
 
-Layout of a store folder: `chroma/` (Chroma's persistent directory), `lexical.sqlite` (the BM25 index,
+Layout of a store folder: `chroma/` (Chroma's persistent directory), `lexical/` (the BM25 index,
 see `rag.lexical`), `manifest.sqlite` (see `ingest.manifest`), `conversations.sqlite` (see `rag.memory`),
 `write.lock` (see `rag.lock`), `models/` (assembled model files). With a Chroma server (`store.server`)
 the collection lives on the server instead and no `chroma/` folder is made; everything else stays in the
@@ -55,7 +55,12 @@ class StoreLayout:
 
     @property
     def lexical_path(self) -> Path:
-        return self.root / "lexical.sqlite"
+        return self.root / "lexical"
+
+    @property
+    def legacy_lexical_files(self) -> list[Path]:
+        """The SQLite FTS5 index that stores made before 2026-11-25 kept (replaced by `lexical/`)."""
+        return [self.root / f"lexical.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
 
 
 class Store:
@@ -82,7 +87,7 @@ class Store:
         """Reopen an embedded collection that another process wrote to since this one opened it.
 
         Embedded Chroma keeps its vector index in this process's memory and does not see another
-        process's writes; the lexical index's SQLite database tells when there were some."""
+        process's writes; the lexical index's last commit tells when there were some."""
         if self.server or not self.lexical.changed_elsewhere():
             return
         with self._chroma_lock:
@@ -201,7 +206,7 @@ def open_store(
             metadata={"embedding_model": embedding_model},
         )
         lexical = LexicalIndex(layout.lexical_path)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open the store at {root}: {exc}") from None
     except httpx.TransportError:  # the server went away between connecting and opening the collection
         raise _unreachable(server) from None
@@ -256,6 +261,8 @@ def bring_lexical_in_step(store: Store) -> None:
     this (a reader would rebuild it under a writer)."""
     if not lexical_in_step(store):
         _rebuild_lexical(store)
+    for legacy in store.layout.legacy_lexical_files:  # the FTS5 index it replaces, if any
+        legacy.unlink(missing_ok=True)
 
 
 def _rebuild_lexical(store: Store, page: int = 1000) -> None:

@@ -1,3 +1,4 @@
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,11 +62,14 @@ def test_a_store_without_lexical_index_gets_it_from_chroma(settings, embeddings)
     store.upsert(["a", "b"], texts, embeddings.embed_documents(texts), metas)
     layout = store.layout
     store.close()
-    for suffix in ("", "-wal", "-shm"):  # as if made before the lexical index existed
-        layout.lexical_path.with_name(layout.lexical_path.name + suffix).unlink(missing_ok=True)
+    shutil.rmtree(layout.lexical_path)  # as if made before this index existed, with the FTS5 file it replaces
+    legacy = [layout.root / f"lexical.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
+    for path in legacy:
+        path.write_bytes(b"old index")
     reopened = open_collection(settings, embeddings)
     assert reopened.lexical.count() == 2
     assert {chunk_id for chunk_id, _ in reopened.lexical.search("care grinding", 5)} == {"a", "b"}
+    assert not any(path.exists() for path in legacy)
     reopened.close()
 
 

@@ -125,7 +125,7 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server, tmp_path):
 
     local = tmp_path / "writer" / "store"
     assert not (local / "chroma").exists()
-    assert {"manifest.sqlite", "lexical.sqlite", "conversations.sqlite"} <= {p.name for p in local.iterdir()}
+    assert {"manifest.sqlite", "lexical", "conversations.sqlite"} <= {p.name for p in local.iterdir()}
     assert (server_data / "chroma.sqlite3").stat().st_size > 0
 
     # A second machine's reader: an empty local folder, the same server; its lexical index is rebuilt.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingest.split import file_version
 from rag.components import collection_and_manifest
+from rag.lexical import LexicalIndex
 
 ASKDOCS = str(Path(sys.executable).parent / "askdocs")
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -63,8 +64,7 @@ def kill_mid_write(child: subprocess.Popen, store: Path, docs: Path, extra_s: fl
 
 
 def assert_store_matches_manifest(settings) -> int:
-    with sqlite3.connect(settings.store.path / "lexical.sqlite") as db:  # read before opening the store
-        lexical_ids = {row[0] for row in db.execute("SELECT chunk_id FROM chunk_rows")}
+    lexical_ids = set(LexicalIndex(settings.store.path / "lexical").chunk_ids())  # before opening the store
     with collection_and_manifest(settings) as (store, manifest):
         rows = store._collection.get(include=["metadatas"])
         records = {r.path: r for r in manifest.all()}
