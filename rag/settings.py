@@ -124,7 +124,7 @@ class AnswerSettings(_Section):
     evidence_sentences: int = Field(6, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
     min_evidence: float = Field(0.35, ge=0.0, le=1.0)  # best sentence's support below this: not found
     extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
-    strong_evidence: float = Field(0.6, ge=0.0, le=1.0)  # model's "not found" -> closest sentence (0: never)
+    strong_evidence: float = Field(0.55, ge=0.0, le=1.0)  # model's "not found" -> closest sentence (0: never)
 
 
 class UISettings(_Section):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
@@ -177,7 +178,7 @@ def _document(chunk_id: str, text: str | None, metadata: dict | None) -> Documen
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity of two unit vectors (the stored and query embeddings are normalised)."""
-    return float(sum(x * y for x, y in zip(a, b, strict=True)))
+    return float(np.dot(np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)))
 
 
 def require_folder(root: Path) -> None:
