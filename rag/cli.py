@@ -437,7 +437,7 @@ def _nonempty_store(settings: Settings):
     from rag.components import open_collection
 
     store = open_collection(settings)
-    if store.count() == 0:
+    if store.is_empty():
         raise StoreError(
             f"the store at {settings.store.path} has no documents: run `askdocs ingest FOLDER` first"
         )

@@ -102,7 +102,13 @@ class Store:
         return (self._collection.metadata or {}).get("embedding_model", "")
 
     def count(self) -> int:
+        """Chunks in Chroma (it counts its rows: ~0.2 s at a million chunks)."""
         return self._collection.count()
+
+    def is_empty(self) -> bool:
+        """Whether no chunk is stored, from the lexical index, which holds the same chunks and knows its
+        size at once (a writer at work may be a batch ahead in Chroma)."""
+        return self.lexical.count() == 0
 
     def upsert(
         self, ids: Sequence[str], texts: Sequence[str], vectors: Sequence, metadatas: Sequence[dict]
@@ -137,10 +143,8 @@ class Store:
     def search_vector(
         self, vector: Sequence[float], k: int, where: dict | None = None
     ) -> list[tuple[Document, float]]:
-        """The k chunks closest to an embedded query, with cosine similarity."""
+        """The k chunks closest to an embedded query, with cosine similarity (none if the store is empty)."""
         self.refresh()
-        if self.count() == 0:
-            return []
         with self._chroma_lock:  # not while `refresh` swaps the client in another thread
             found = self._collection.query(
                 query_embeddings=[list(map(float, vector))],

@@ -73,6 +73,17 @@ def test_a_store_without_lexical_index_gets_it_from_chroma(settings, embeddings)
     reopened.close()
 
 
+def test_an_empty_store_says_so_and_finds_nothing(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    query = embeddings.embed_query("boiler")
+    assert store.is_empty() and store.search_vector(query, 5) == []
+    store.upsert(["a"], ["descaling the boiler"], [query], [{"path": "/a.txt", "version": "1"}])
+    assert not store.is_empty() and [doc.id for doc, _ in store.search_vector(query, 5)] == ["a"]
+    store.delete_file("/a.txt")
+    assert store.is_empty() and store.search_vector(query, 5) == []
+    store.close()
+
+
 def test_get_returns_chunks_in_order_with_cosine(settings, embeddings):
     store = open_collection(settings, embeddings)
     texts = ["descaling the boiler", "grinding the beans"]

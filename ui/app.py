@@ -46,12 +46,12 @@ def main() -> None:
         render_conversations(memory)
         st.divider()
         # Open while empty, and after an action in it (so its report stays in view).
-        open_collection = store.count() == 0 or "last_report" in st.session_state
+        open_collection = store.is_empty() or "last_report" in st.session_state
         with st.expander("Collection", icon=":material/folder:", expanded=open_collection):
             render_collection(settings, store)
         with st.expander("Settings", icon=":material/settings:"):
             render_settings(settings)
-    if store.count():  # last, so the page is drawn first
+    if not store.is_empty():  # last, so the page is drawn first
         preload_model(settings, store)
 
 

@@ -46,7 +46,7 @@ def current_session(memory: ConversationStore) -> Session | None:
 def render_chat(settings: Settings, store: Store, memory: ConversationStore) -> None:
     session = current_session(memory)
     st.header(src.answer_markdown(session.title) if session else "New chat", anchor=False)
-    empty = store.count() == 0
+    empty = store.is_empty()
     if empty:
         st.info(EMPTY_COLLECTION, icon=":material/upload_file:")
     elif session is None or not session.turns:
