@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import tantivy
+
 # Words that carry no topic; leaving them out of questions keeps BM25 on the words that do.
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being below between both
@@ -49,8 +51,6 @@ def query_words(question: str) -> list[str]:
 
 def _analyzer() -> Any:
     """Words, lower-cased, folded to ASCII, stemmed (English Snowball); words over 40 bytes dropped."""
-    import tantivy
-
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(40))
@@ -62,8 +62,6 @@ def _analyzer() -> Any:
 
 
 def _schema() -> Any:
-    import tantivy
-
     builder = tantivy.SchemaBuilder()
     for name in ("chunk_id", "path", "version"):
         builder.add_text_field(name, stored=name == "chunk_id", tokenizer_name="raw", index_option="basic")
@@ -76,8 +74,6 @@ class LexicalIndex:
     """BM25 search over chunk titles, headings and texts, kept in one Tantivy index folder."""
 
     def __init__(self, folder: Path) -> None:
-        import tantivy
-
         folder.mkdir(parents=True, exist_ok=True)
         self._folder = folder
         self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
@@ -116,8 +112,6 @@ class LexicalIndex:
 
     def _live_terms(self, field: str) -> list[str]:
         """A kept-whole field's values among live chunks (a deleted chunk's stay listed until merged)."""
-        import tantivy
-
         searcher = self._index.searcher()
         terms = searcher.terms_with_prefix(field, "", filter_query=tantivy.Query.all_query())
         return sorted(value for value, chunks in terms if chunks > 0)
@@ -140,8 +134,6 @@ class LexicalIndex:
 
     def upsert(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
         """Index chunks (path, version and heading come from their metadata); known ids are replaced."""
-        import tantivy
-
         with self._writer() as writer:
             for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
                 path = str(meta.get("path", ""))
@@ -160,8 +152,6 @@ class LexicalIndex:
     def delete_file(self, path: str, keep_version: str | None = None, version: str | None = None) -> None:
         """Forget a file's chunks; with `keep_version`, only those from its other versions; with
         `version`, only that version's."""
-        import tantivy
-
         schema = self._index.schema
         clauses = [(tantivy.Occur.Must, tantivy.Query.term_query(schema, "path", path))]
         if keep_version is not None:
@@ -177,8 +167,6 @@ class LexicalIndex:
 
     def search(self, question: str, n: int, paths: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched."""
-        import tantivy
-
         query = self._words_query(question)
         if query is None or (paths is not None and not paths):
             return []
@@ -191,8 +179,6 @@ class LexicalIndex:
 
     def _words_query(self, question: str) -> Any | None:
         """Any of the question's content words (as indexed: stemmed) in any searched field; None if none."""
-        import tantivy
-
         schema = self._index.schema
         terms = dict.fromkeys(term for word in query_words(question) for term in self._analyzer.analyze(word))
         clauses = [
