@@ -94,10 +94,15 @@ class MemoEmbed:
         self.vectors: dict[str, list[float]] = {}
 
     def __call__(self, texts: list[str]) -> list[list[float]]:
-        missing = sorted(dict.fromkeys(t for t in texts if t not in self.vectors), key=len)
+        missing = self._missing(texts)
         if missing and len(self.vectors) + len(missing) > self.size:
-            self.vectors.clear()
+            self.vectors.clear()  # then every text of this call is missing
+            missing = self._missing(texts)
         for start in range(0, len(missing), self.group):
             batch = missing[start : start + self.group]
             self.vectors.update(zip(batch, self.embed(batch), strict=True))
         return [self.vectors[t] for t in texts]
+
+    def _missing(self, texts: list[str]) -> list[str]:
+        """The texts without a remembered vector, once each, shortest first."""
+        return sorted(dict.fromkeys(t for t in texts if t not in self.vectors), key=len)

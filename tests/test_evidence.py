@@ -63,6 +63,14 @@ def test_memo_embed_embeds_each_text_once():
     assert calls[-1] == ["dddd"] and len(memo.vectors) == 1
 
 
+def test_memo_embed_that_fills_up_mid_call_still_returns_every_vector():
+    memo = MemoEmbed(lambda texts: [[float(len(t))] for t in texts], size=3)
+    memo(["a", "bb"])
+    # "a" is remembered, "ccc" and "dddd" are not: the memory overflows and starts again with all three.
+    assert memo(["a", "ccc", "dddd"]) == [[1.0], [3.0], [4.0]]
+    assert set(memo.vectors) == {"a", "ccc", "dddd"}
+
+
 def test_memo_embed_embeds_new_texts_shortest_first_in_small_groups():
     calls: list[list[str]] = []
 
