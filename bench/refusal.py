@@ -2,10 +2,12 @@
 
 For a sample of DATASET's questions (the same seeded sample `askdocs eval --answers` uses), retrieves
 passages once from the whole collection (answer present) and once with the question's gold files left out
-(answer absent), and measures the evidence strength `rag.evidence` gives each: the best support score of a
-retrieved sentence for the question. Reports, for a range of `answers.min_evidence` thresholds, the share
-of answerable and of absent questions that would be refused. The collection must exist already
-(`askdocs --store STORE eval DATASET`). No chat model is involved. Not part of the test suite.
+(answer absent), and measures the evidence strength `rag.evidence` gives each: the best relevance of a
+retrieved sentence to the question, its words weighted by their rarity (for the absent case, rarity among
+the remaining files' chunks, as in a collection without the gold files). Reports, for a range of
+`answers.min_evidence` thresholds, the share of answerable and of absent questions that would be refused.
+The collection must exist already (`askdocs --store STORE eval DATASET`). No chat model is involved. Not
+part of the test suite.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 # This folder holds a file named like the `ingest` package; keep it off the import path.
@@ -27,12 +30,13 @@ from rag.evidence import select_evidence  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
-THRESHOLDS = [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60]
+THRESHOLDS = [0.30, 0.35, 0.40, 0.42, 0.45, 0.50, 0.55, 0.60]
 
 
 def strength(store, question: str, settings: Settings, paths: list[str] | None) -> float:
     found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
-    return select_evidence(question, found.passages, store.embeddings.embed_documents, 0).strength
+    rarity = partial(store.lexical.rarity, paths=paths)  # as rare as in a collection of `paths` only
+    return select_evidence(question, found.passages, store.embeddings.embed_documents, 0, rarity).strength
 
 
 def main(store_path: Path, dataset: Path, limit: int) -> dict:

@@ -7,7 +7,7 @@
 Optionally the prompt shows only the sentences of the sources closest to the question (`rag.evidence`);
 the sources listed and checked stay the whole passages.
 
-When no sentence of the sources reaches `min_evidence` as support for the question, the model is not
+When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
 called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
 model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
 (a small model refuses some questions its sources answer word for word).

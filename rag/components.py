@@ -110,7 +110,8 @@ def answer_chain(
     answers = settings.answers
     embed = MemoEmbed(store.embeddings.embed_documents)  # sentences embedded once for evidence and check
     checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
-    selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences)
+    rarity = partial(store.lexical.rarity, paths=paths)  # words rare among the files asked about
+    selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences, rarity=rarity)
     uses_evidence = any(
         [
             answers.evidence_sentences,

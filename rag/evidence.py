@@ -3,33 +3,41 @@
 A small model answers better, and much sooner, from the few sentences that matter than from whole
 passages: prompt evaluation is most of the time to first token on a CPU. Every sentence of every passage
 with at least `MIN_WORDS` content words (a heading says what a passage is about, not what it says) is
-scored against the question as the support check scores a claim (`rag.support`: the mean of cosine
-similarity and the share of the question's content words it holds); the best `limit` sentences are kept,
+scored against the question (`relevance`: the mean of cosine similarity and the share of the question's
+content words it holds, each word weighted by its rarity in the collection); the best `limit` are kept,
 in their passage's order, joined by " … "; a sentence among them twice (neighbouring chunks overlap)
 is shown once, whole. Passages keep their numbers, so citations still point at the
 full passages listed as sources; a passage none of whose sentences is kept is left out of the prompt.
 
 The best sentence's score is the evidence's strength: when it is below `answers.min_evidence`, no
 retrieved sentence says much about the question, and the chain replies "not found" instead of letting
-the model guess (threshold measured: README, "Answer quality"). This module does not call a chat model.
+the model guess (threshold measured: README, "Answer quality"). Rarity is what tells an absent answer
+from a present one: a collection without the article on "RANBP2" still has sentences on nuclear pores,
+but none holds that name. This module does not call a chat model or read the index itself; the caller
+passes the rarity (`rag.lexical.LexicalIndex.rarity`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from rag.citations import content_words
 from rag.passages import Passage
-from rag.support import Embed, Window, sentence_windows, support_scores
+from rag.support import Embed, Rarity, Window, cosine_scores, sentence_windows, stems
 
 GAP = " … "
 MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
+# "How long", "how many": the word asks for a kind of answer (a duration, a number); it is not a topic
+_HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Selected:
-    """The passages as the prompt shows them, and the best sentence's support score for the question
+    """The passages as the prompt shows them, and the best sentence's relevance to the question
     (None: not measured, nothing to refuse on)."""
 
     passages: list[Passage]
@@ -37,14 +45,17 @@ class Selected:
     best: tuple[int, str] | None = None  # the closest sentence: (source number, text)
 
 
-def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, limit: int) -> Selected:
+def select_evidence(
+    question: str, passages: Sequence[Passage], embed: Embed, limit: int, rarity: Rarity | None = None
+) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
-    of the evidence (see the module docstring)."""
+    of the evidence (see the module docstring); `rarity` weighs the question's words by how rare they are
+    in the collection (e.g. `LexicalIndex.rarity`)."""
     sentences = sentence_windows(passages)
     windows = [w for w in sentences if is_evidence(w)] or sentences
     if not windows:
         return Selected(list(passages), 0.0)
-    scores = support_scores([question], windows, embed)[0]
+    scores = relevance(question, windows, embed, rarity)
     order = sorted(range(len(windows)), key=lambda i: -scores[i])
     strength, best = float(scores[order[0]]), (windows[order[0]].rank, windows[order[0]].text)
     if limit <= 0:
@@ -55,6 +66,20 @@ def select_evidence(question: str, passages: Sequence[Passage], embed: Embed, li
         by_rank.setdefault(windows[index].rank, []).append(windows[index].text)
     shown = [replace(p, text=GAP.join(by_rank[p.rank])) for p in passages if p.rank in by_rank]
     return Selected(shown, strength, best)
+
+
+def relevance(question: str, windows: list[Window], embed: Embed, rarity: Rarity | None = None) -> np.ndarray:
+    """How well each window answers to the question: the mean of their cosine similarity and the share of
+    the question's words (stemmed) the window holds, each word weighted by its rarity (unweighted without
+    `rarity`). Unlike the support check of a claim, a number of the question is not required: questions
+    name things with digits ("HIV-1", "IL-1β", "3a") that the answering sentence may write otherwise; a
+    missing one lowers the share by its weight, which is high for a rare name."""
+    cosine = np.clip(cosine_scores([question], windows, embed)[0], 0.0, 1.0)
+    wanted = stems(question) - stems(" ".join(_HOW_WORDS.findall(question)))
+    weights = dict(rarity(sorted(wanted))) if rarity and wanted else {}
+    total = sum(weights.get(word, 1.0) for word in wanted)
+    held = [sum(weights.get(word, 1.0) for word in wanted & stems(w.text)) for w in windows]
+    return (cosine + (np.array(held) / total if total else 0.0)) / 2
 
 
 def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:

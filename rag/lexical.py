@@ -13,12 +13,15 @@ current; nothing here is rebuilt per query. Each write is one Tantivy commit, ma
 for that write (Tantivy allows one writer per index across processes; the store's write lock, not this
 module, decides who writes) and ended after its segment merges, so an interrupted sync leaves the last
 commit intact (the next sync redoes the file, as it does for vectors). Another process's commits are
-seen through the index's `meta.json`, which every commit replaces. This module does not embed, fuse
-rankings or read Chroma; it only stores ids, paths and text.
+seen through the index's `meta.json`, which every commit replaces. It also tells how rare a word is
+among the chunks (`rarity`, BM25's inverse document frequency), which weighs the question's words when
+evidence sentences are scored (`rag.evidence`). This module does not embed, fuse rankings or read
+Chroma; it only stores ids, paths and text.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -176,6 +179,29 @@ class LexicalIndex:
         searcher = self._index.searcher()
         hits = searcher.search(query, n, count=False).hits
         return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits]
+
+    def rarity(self, words: Sequence[str], paths: Sequence[str] | None = None) -> dict[str, float]:
+        """Each word's BM25 inverse document frequency over the chunks' texts (of `paths` only, if given: as
+        if the collection held only those files): near 0 for a word most chunks hold, highest for one none
+        holds. A word Tantivy splits ("1.5") counts as its rarest part."""
+        searcher = self._index.searcher()
+        schema = self._index.schema
+        within = None if paths is None else tantivy.Query.term_set_query(schema, "path", list(paths))
+        chunks = searcher.num_docs if within is None else searcher.search(within, 1, count=True).count
+        rarity = {}
+        for word in words:
+            terms = self._analyzer.analyze(word)
+            held_by = min(min((self._held_by(searcher, term, within) for term in terms), default=0), chunks)
+            rarity[word] = math.log(1 + (chunks - held_by + 0.5) / (held_by + 0.5))
+        return rarity
+
+    def _held_by(self, searcher: Any, term: str, within: Any | None) -> int:
+        """How many chunks' texts hold the term (among those `within` matches, if given)."""
+        if within is None:
+            return searcher.doc_freq("body", term)
+        holds = tantivy.Query.term_query(self._index.schema, "body", term)
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, holds), (tantivy.Occur.Must, within)])
+        return searcher.search(query, 1, count=True).count
 
     def _words_query(self, question: str) -> Any | None:
         """Any of the question's content words (as indexed: stemmed) in any searched field; None if none."""

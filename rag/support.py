@@ -23,7 +23,7 @@ The answer's sources are then only those its sentences rest on. This module does
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -49,6 +49,7 @@ _NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
 )
 _STOPWORDS = frozenset("a an and are as at by for from in is of on or per the to was were with".split())
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words (stems) -> how rare each is in the collection
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,15 @@ def _passage_sentences(passage: Passage, first: int) -> list[Window]:
 
 
 def support_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.ndarray:
-    """Support of each window for each claim (rows: claims), the mean of cosine and word coverage.
+    """Support of each window for each claim (rows: claims), the mean of cosine and word coverage."""
+    cosine = cosine_scores(claims, windows, embed)
+    window_terms = [_Terms.of(w.text) for w in windows]
+    coverage = np.array([[_coverage(_Terms.of(c), terms) for terms in window_terms] for c in claims])
+    return np.where(coverage < 0, 0.0, (np.clip(cosine, 0.0, 1.0) + coverage) / 2)
+
+
+def cosine_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.ndarray:
+    """Cosine similarity of each window to each claim (rows: claims).
 
     Only claims and single sentences are embedded; a pair's vector is the mean of its sentences' (the
     embedding of the joined text costs as much again and ranks the same)."""
@@ -164,10 +173,7 @@ def support_scores(claims: list[str], windows: list[Window], embed: Embed) -> np
     window_vectors = _unit(
         np.stack([sentence_vectors[[row[p] for p in w.parts]].mean(axis=0) for w in windows])
     )
-    cosine = claim_vectors @ window_vectors.T
-    window_terms = [_Terms.of(w.text) for w in windows]
-    coverage = np.array([[_coverage(_Terms.of(c), terms) for terms in window_terms] for c in claims])
-    return np.where(coverage < 0, 0.0, (np.clip(cosine, 0.0, 1.0) + coverage) / 2)
+    return claim_vectors @ window_vectors.T
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,11 @@ class _Terms:
         }
         words = {_NUMBER_WORDS.get(w) or _stem(w) for w in content_words(text)}
         return cls(frozenset(words), frozenset(quantities))
+
+
+def stems(text: str) -> frozenset[str]:
+    """A text's content words as the check compares them: stemmed, number words as digits."""
+    return _Terms.of(text).words
 
 
 @lru_cache(maxsize=65536)

@@ -1,7 +1,8 @@
 """Evidence selection with the real embedding model: the prompt shows the sentences nearest the question."""
 
-from rag.evidence import GAP, MemoEmbed, select_evidence
+from rag.evidence import GAP, MemoEmbed, relevance, select_evidence
 from rag.passages import Passage
+from rag.support import sentence_windows
 
 
 def passage(rank: int, text: str) -> Passage:
@@ -107,3 +108,30 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once_and_whole(real_
     shown = [sentence for p in kept for sentence in p.text.split(GAP)]
     assert whole in shown and "Descale the machine every 8 weeks" not in shown
     assert len(shown) == len(set(shown)) == 2  # the best 4 held the sentence three times; none added
+
+
+def test_rare_words_of_the_question_weigh_more_when_rarity_is_given(real_embeddings):
+    windows = sentence_windows([passage(1, "The gasket of the machine wears out. The machine is black.")])
+    question = "When does the machine gasket wear out?"
+    even = relevance(question, windows, real_embeddings.embed_documents)
+    weighted = relevance(
+        question, windows, real_embeddings.embed_documents, lambda words: {"gasket": 5.0, "machin": 0.1}
+    )
+    # the second sentence holds only "machine", which most chunks of such a collection would hold
+    assert weighted[1] < even[1] and weighted[0] > weighted[1] + 0.2
+
+
+def test_a_number_in_a_name_of_the_question_is_not_required(real_embeddings):
+    windows = sentence_windows([passage(1, "HIV binds the CD4 receptor of T cells.")])
+    score = relevance("What receptor does HIV-1 bind?", windows, real_embeddings.embed_documents)
+    assert score[0] > 0.5  # the support check of a claim would give 0: the sentence lacks "1"
+
+
+def test_how_long_asks_for_a_duration_and_is_not_a_word_to_find(real_embeddings):
+    windows = sentence_windows([passage(1, "The warranty covers the machine for two years.")])
+    embed = real_embeddings.embed_documents
+    rare = {"long": 4.0, "warranti": 1.0}.get
+    asked = relevance(
+        "How long is the warranty?", windows, embed, lambda words: {w: rare(w, 1.0) for w in words}
+    )
+    assert asked[0] > 0.6  # "long" left out: the sentence holds every word the question is about

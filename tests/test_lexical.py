@@ -126,3 +126,18 @@ def test_a_failed_write_leaves_the_last_commit(index):
     with pytest.raises(ValueError):
         index.upsert(["x1", "x2"], ["Extra text.", "More."], [meta("/docs/x.txt")])  # one metadata short
     assert index.count() == 3 and index.search("extra", 5) == []
+
+
+def test_rarity_is_highest_for_words_few_chunks_hold(index):
+    add_sample(index)
+    rarity = index.rarity(["the", "boiler", "zebra", "descaling"])
+    assert rarity["zebra"] > rarity["boiler"] > rarity["the"] > 0  # "the": in every chunk's text
+    assert rarity["descaling"] == rarity["boiler"]  # same stem as "descaled", in the same one chunk
+
+
+def test_rarity_within_some_files_counts_only_their_chunks(index):
+    add_sample(index)
+    everywhere = index.rarity(["warranty", "coffee"])
+    within = index.rarity(["warranty", "coffee"], paths=["/docs/care.txt"])
+    assert within["warranty"] > everywhere["warranty"]  # held only by the file left out
+    assert within["warranty"] == index.rarity(["zebra"], paths=["/docs/care.txt"])["zebra"]
