@@ -7,7 +7,9 @@ written before its old ones are deleted, and the manifest is updated last, so an
 loses what was ingested and the next run finishes the job (chunks of files the manifest does not know,
 left by a killed run, are dropped first). A write that fails half-way removes what it wrote; a file that
 changes while it is read is read once more. A file that fails to load is listed in the report and the
-run goes on. This module does not parse formats (see `ingest.loaders`) or split text (see `ingest.split`).
+run goes on. Files are keyed by their absolute path with "." and ".." taken out, so a folder named two
+ways is stored once. This module does not parse formats (see `ingest.loaders`) or split text (see
+`ingest.split`).
 """
 
 from __future__ import annotations
@@ -79,8 +81,14 @@ def discover(paths: Iterable[Path], report: SyncReport) -> list[Path]:
             if loader_for(path) is None:
                 report.skipped.append({"path": str(path), "reason": f"unsupported file type '{path.suffix}'"})
             else:
-                found.add(path.absolute())
+                found.add(absolute_path(path))
     return sorted(found)
+
+
+def absolute_path(path: Path) -> Path:
+    """The path made absolute with "." and ".." taken out (symlinks kept): `docs` and `x/../docs` name the
+    same files, which the manifest and the store must key alike, or a second ingest stores them twice."""
+    return Path(os.path.abspath(path))
 
 
 def _walk(root: Path) -> Iterable[Path]:
@@ -110,7 +118,7 @@ def sync(
 ) -> SyncReport:
     """Bring the store in line with the files under `paths`; see the module docstring."""
     report = SyncReport(dry_run=dry_run)
-    roots = [p.absolute() for p in paths]
+    roots = [absolute_path(p) for p in paths]
     records = manifest.all()
     todo = _classify(discover(roots, report), manifest, chunking, report, dry_run)
     vanished = _vanished(roots, records)
@@ -118,6 +126,7 @@ def sync(
         report.removed = vanished
     else:
         report.missing = vanished
+    report.removed += _misspelled(roots, records)
     if not dry_run:
         bring_lexical_in_step(store)
         _drop_orphans(store, records)
@@ -176,6 +185,17 @@ def _vanished(roots: list[Path], records: list[FileRecord]) -> list[str]:
         record.path
         for record in records
         if any(_is_under(Path(record.path), root) for root in roots) and not Path(record.path).exists()
+    ]
+
+
+def _misspelled(roots: list[Path], records: list[FileRecord]) -> list[str]:
+    """Manifest entries under `roots` keyed by a path with "." or ".." in it (stores made before paths were
+    normalised): the same file is stored again under its plain path, so the old entry goes."""
+    return [
+        record.path
+        for record in records
+        if record.path != str(absolute_path(Path(record.path)))
+        and any(_is_under(absolute_path(Path(record.path)), root) for root in roots)
     ]
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.sync import SyncReport, sync
+from ingest.sync import SyncReport, absolute_path, sync
 from rag.components import collection_and_manifest
 from rag.errors import DatasetError
 from rag.retrieve import search
@@ -168,7 +168,7 @@ def _recall(gold: frozenset[str], files: list[str]) -> float:
 def relative_name(path: Path, docs: Path) -> str:
     """A stored file's name as the question set writes it: its path under docs/."""
     try:
-        return path.relative_to(docs.absolute()).as_posix()
+        return path.relative_to(absolute_path(docs)).as_posix()
     except ValueError:
         return path.name
 

@@ -52,6 +52,34 @@ def test_reingest_changes_nothing_and_embeds_nothing(docs, store, manifest, sett
     assert sorted(store._collection.get()["ids"]) == sorted(before)
 
 
+def test_a_folder_named_two_ways_is_stored_once(docs, store, manifest, settings):
+    sync([docs], store, manifest, settings.chunking)
+    before = sorted(store._collection.get()["ids"])
+    roundabout = docs.parent / docs.name / ".." / docs.name  # e.g. ../shared/docs from another folder
+    report = sync([roundabout], store, manifest, settings.chunking)
+    assert report.added == [] and len(report.unchanged) == 8
+    assert sorted(store._collection.get()["ids"]) == before
+    assert ".." not in "".join(chunk_paths(store)) and store.lexical.count() == len(before)
+
+
+def test_files_stored_under_a_path_with_dots_are_stored_once_again(
+    docs, store, manifest, settings, monkeypatch
+):
+    sync([docs], store, manifest, settings.chunking)
+    plain = sorted(store._collection.get()["ids"])
+    for record in manifest.all():
+        store.delete_file(record.path)
+        manifest.remove(record.path)
+    with monkeypatch.context() as old_behaviour:  # stores made before paths were normalised
+        old_behaviour.setattr("ingest.sync.absolute_path", lambda path: Path(path).absolute())
+        sync([docs / ".." / docs.name], store, manifest, settings.chunking)
+    assert chunk_paths(store) and all(".." in path for path in chunk_paths(store))
+    report = sync([docs], store, manifest, settings.chunking)
+    assert len(report.removed) == 8 and len(report.added) == 8
+    assert sorted(store._collection.get()["ids"]) == plain and store.lexical.count() == len(plain)
+    assert not any(".." in path for path in chunk_paths(store) + [r.path for r in manifest.all()])
+
+
 def test_editing_one_file_reembeds_only_that_file(docs, store, manifest, settings, embeddings):
     sync([docs], store, manifest, settings.chunking)
     embeddings.embedded.clear()
