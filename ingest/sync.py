@@ -126,7 +126,7 @@ def sync(
         report.removed = vanished
     else:
         report.missing = vanished
-    report.removed += _misspelled(roots, records)
+    report.removed += [path for path in _misspelled(roots, records) if path not in vanished]
     if not dry_run:
         bring_lexical_in_step(store)
         _drop_orphans(store, records)
@@ -191,11 +191,11 @@ def _vanished(roots: list[Path], records: list[FileRecord]) -> list[str]:
 def _misspelled(roots: list[Path], records: list[FileRecord]) -> list[str]:
     """Manifest entries under `roots` keyed by a path with "." or ".." in it (stores made before paths were
     normalised): the same file is stored again under its plain path, so the old entry goes."""
+    plain = {record.path: absolute_path(Path(record.path)) for record in records}
     return [
-        record.path
-        for record in records
-        if record.path != str(absolute_path(Path(record.path)))
-        and any(_is_under(absolute_path(Path(record.path)), root) for root in roots)
+        path
+        for path, normal in plain.items()
+        if path != str(normal) and any(_is_under(normal, root) for root in roots)
     ]
 
 

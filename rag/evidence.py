@@ -20,16 +20,17 @@ passes the rarity (`rag.lexical.LexicalIndex.rarity`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.citations import content_words
 from rag.passages import Passage
-from rag.support import Embed, Rarity, Window, cosine_scores, sentence_windows, stems
+from rag.support import Embed, Window, cosine_scores, sentence_windows, stems
 
 GAP = " … "
+Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words (stems) -> how rare each is in the collection
 MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
 # "How long", "how many": the word asks for a kind of answer (a duration, a number); it is not a topic
 _HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGNORECASE)

@@ -23,7 +23,7 @@ The answer's sources are then only those its sentences rest on. This module does
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -49,7 +49,6 @@ _NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
 )
 _STOPWORDS = frozenset("a an and are as at by for from in is of on or per the to was were with".split())
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
-Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words (stems) -> how rare each is in the collection
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,14 @@ def test_files_stored_under_a_path_with_dots_are_stored_once_again(
         old_behaviour.setattr("ingest.sync.absolute_path", lambda path: Path(path).absolute())
         sync([docs / ".." / docs.name], store, manifest, settings.chunking)
     assert chunk_paths(store) and all(".." in path for path in chunk_paths(store))
+    gone = sorted(docs.iterdir())[0]
+    gone_record = next(r.path for r in manifest.all() if r.path.endswith(gone.name))
+    gone_text = gone.read_bytes()
+    gone.unlink()  # a file both stored under a dotted path and vanished is removed once
+    report = sync([docs], store, manifest, settings.chunking, prune=True, dry_run=True)
+    assert sorted(report.removed) == sorted(r.path for r in manifest.all())
+    assert report.removed.count(gone_record) == 1
+    gone.write_bytes(gone_text)
     report = sync([docs], store, manifest, settings.chunking)
     assert len(report.removed) == 8 and len(report.added) == 8
     assert sorted(store._collection.get()["ids"]) == plain and store.lexical.count() == len(plain)
