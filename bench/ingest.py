@@ -2,13 +2,16 @@
 
 Ingests DATASET_DIR/docs into a fresh temporary store, then embeds the same chunk texts again with the
 same model in the same process: that embedding-only time is the floor for the model, and `ratio` is how
-far above the floor the whole ingestion is. Not part of the test suite (timings on a shared machine).
+far above the floor the whole ingestion is. Then it ingests a copy of the folder (what a moved or
+renamed folder costs: parsing again, with the stored vectors reused) and reports its time against the
+first ingestion. Not part of the test suite (timings on a shared machine).
 """
 
 from __future__ import annotations
 
 import json
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -20,7 +23,7 @@ from rag.offline import apply_offline_environment  # noqa: E402
 
 apply_offline_environment()
 
-from ingest.sync import sync  # noqa: E402
+from ingest.sync import SyncReport, sync  # noqa: E402
 from rag.components import open_collection, open_manifest  # noqa: E402
 from rag.embeddings import build_embeddings  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -37,6 +40,7 @@ def main(dataset: Path) -> dict:
         report = sync([dataset / "docs"], store, manifest, settings.chunking)
         wall = time.perf_counter() - start
         rows = store._collection.get(include=["documents", "metadatas"])
+        copy_s, copied = _ingest_copy(dataset / "docs", Path(tmp) / "moved", store, manifest, settings)
         manifest.close()
         store.close()
     texts = _embed_texts(rows, settings.chunking.context_prefix)
@@ -53,8 +57,20 @@ def main(dataset: Path) -> dict:
         "pages": len({(m["path"], m.get("page")) for m in rows["metadatas"]}),
         "chunks": len(texts),
         "chunks_per_s": round(len(texts) / wall, 1),
+        "copy_wall_s": round(copy_s, 2),
+        "copy_ratio": round(copy_s / wall, 3),
+        "copy_embedded_chunks": copied.embedded_chunks,
+        "copy_reused_chunks": copied.reused_chunks,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+
+
+def _ingest_copy(docs: Path, copy: Path, store, manifest, settings: Settings) -> tuple[float, SyncReport]:
+    """Ingest a copy of `docs` at another path into the same store: its chunks' texts are stored already."""
+    shutil.copytree(docs, copy)
+    start = time.perf_counter()
+    report = sync([copy], store, manifest, settings.chunking)
+    return time.perf_counter() - start, report
 
 
 def _embed_texts(rows: dict, context_prefix: bool) -> list[str]:

@@ -2,9 +2,10 @@
 
 Makes a folder of FILES (default 1,000) small text files, ingests it once into a fresh store with the
 real embedding model, then times re-ingesting it unchanged (size and mtime match: no hashing, no
-parsing), after touching every file (same content: hashing only), and after changing one file — each
-through the library and, for the unchanged case, through the `askdocs ingest` command as a user runs
-it. Not part of the test suite (timings on a shared machine are noisy).
+parsing), after touching every file (same content: hashing only), after changing one file, and after
+renaming a folder of FILES/20 files (parsed again, their stored vectors reused) — each through the
+library and, for the unchanged case, through the `askdocs ingest` command as a user runs it. Not part
+of the test suite (timings on a shared machine are noisy).
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ def make_folder(folder: Path, files: int) -> None:
         )
 
 
-def timed_sync(settings: Settings, folder: Path) -> tuple[float, SyncReport]:
+def timed_sync(settings: Settings, folder: Path, prune: bool = False) -> tuple[float, SyncReport]:
     with collection_and_manifest(settings) as (store, manifest):
         start = time.perf_counter()
-        report = sync([folder], store, manifest, settings.chunking)
+        report = sync([folder], store, manifest, settings.chunking, prune=prune)
         return time.perf_counter() - start, report
 
 
@@ -67,7 +68,10 @@ def main(files: int) -> dict:
         changed = next(folder.rglob("*.txt"))
         changed.write_text(changed.read_text() + " It was replaced in week 53.")
         one_changed_s, one = timed_sync(settings, folder)
+        (folder / "group00").rename(folder / "renamed00")
+        moved_s, moved = timed_sync(settings, folder, prune=True)
     assert len(unchanged.unchanged) == len(touched.unchanged) == files and len(one.updated) == 1
+    assert len(moved.added) == len(moved.removed) == len(list(range(0, files, 20)))
     return {
         "files": files,
         "first_ingest_s": round(first_s, 2),
@@ -77,6 +81,10 @@ def main(files: int) -> dict:
         "one_changed_s": round(one_changed_s, 3),
         "embedded_first": first.embedded_chunks,
         "embedded_one_changed": one.embedded_chunks,
+        "folder_renamed_s": round(moved_s, 3),
+        "folder_renamed_files": len(moved.added),
+        "embedded_renamed": moved.embedded_chunks,
+        "reused_renamed": moved.reused_chunks,
     }
 
 

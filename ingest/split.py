@@ -2,7 +2,9 @@
 
 Chunks never cross a page or heading boundary. Each chunk keeps its own text (shown to people and to the
 model) and an embedding text that prefixes the document title and heading path, so a passage is found
-by what it is about even when its own words don't say it. This module does not load or embed anything.
+by what it is about even when its own words don't say it; the hash of that embedding text
+(`embed_hash`) lets a sync reuse a vector already stored for the same text. This module does not load
+or embed anything.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def chunk_id(path: str, version: str, index: int) -> str:
     return hashlib.sha256(f"{path}\x00{version}\x00{index}".encode()).hexdigest()[:32]
 
 
+def text_hash(text: str) -> str:
+    """What identifies an embedding text: chunks with the same one get the same vector."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def split_sections(
     sections: Iterable[Section], path: Path, version: str, chunking: ChunkingSettings
 ) -> Iterator[Chunk]:
@@ -53,7 +60,7 @@ def split_sections(
     for section in sections:
         for text in splitter.split_text(section.text):
             embed = embedding_text(path, section.heading, text, chunking.context_prefix)
-            metadata = _metadata(section, path, version, index)
+            metadata = {**_metadata(section, path, version, index), "embed_hash": text_hash(embed)}
             yield Chunk(chunk_id(str(path), version, index), text, embed, metadata)
             index += 1
 

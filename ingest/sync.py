@@ -1,6 +1,9 @@
 """Keep a store in sync with folders: add new files, replace changed ones, optionally prune vanished ones.
 
-Unchanged files (same size and mtime, or same SHA-256) cost no parsing or embedding. A file is streamed
+Unchanged files (same size and mtime, or same SHA-256) cost no parsing or embedding. A chunk whose
+embedding text is already stored (a moved or copied file, the untouched sections of an edited one) gets
+the stored vector instead of being embedded again, and a text repeated within a batch is embedded once.
+A file is streamed
 from its loader through the splitter into the store `EMBED_BATCH` chunks at a time, so memory stays
 bounded; files over `chunking.max_file_mb` are skipped with the reason. A changed file's new chunks are
 written before its old ones are deleted, and the manifest is updated last, so an interrupted run never
@@ -21,12 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from ingest.loaders import LoadError, loader_for
 from ingest.manifest import FileRecord, Manifest
-from ingest.split import file_version, split_sections
+from ingest.split import Chunk, file_version, split_sections
 from rag.errors import UsageError
 from rag.settings import ChunkingSettings
 from rag.store import Store, bring_lexical_in_step
@@ -43,7 +47,8 @@ class SyncReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    embedded_chunks: int = 0
+    embedded_chunks: int = 0  # chunks whose vectors were computed by this run
+    reused_chunks: int = 0  # chunks written with a vector the store already held for the same text
     chunks: int = 0
     dry_run: bool = False
 
@@ -58,6 +63,7 @@ class SyncReport:
             "failed": self.failed,
             "chunks": self.chunks,
             "embedded_chunks": self.embedded_chunks,
+            "reused_chunks": self.reused_chunks,
             "missing": self.missing,
             "dry_run": self.dry_run,
         }
@@ -222,14 +228,15 @@ def _apply(
     for candidate in bar:
         bar.set_postfix_str(candidate.path.name[-40:], refresh=False)
         try:
-            stored = _ingest_file(candidate, store, manifest, chunking)
+            written = _ingest_file(candidate, store, manifest, chunking)
         except LoadError as exc:
             _move_out(candidate, report, report.failed, {"error": str(exc)})
         except OSError as exc:
             _move_out(candidate, report, report.failed, {"error": f"cannot read: {exc.strerror or exc}"})
         else:
-            report.embedded_chunks += stored
-            if stored == 0:
+            report.embedded_chunks += written.embedded
+            report.reused_chunks += written.reused
+            if written.written == 0:
                 _move_out(candidate, report, report.skipped, {"reason": "no text to index (empty document)"})
     bar.close()
 
@@ -250,7 +257,21 @@ class _ChangedWhileRead(LoadError):
     """The file's size or modification time moved while it was being read."""
 
 
-def _ingest_file(candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings) -> int:
+@dataclass
+class _Written:
+    """Chunks of one file written to the store, and how many of their vectors were computed or reused."""
+
+    embedded: int = 0
+    reused: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.embedded + self.reused
+
+
+def _ingest_file(
+    candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings
+) -> _Written:
     """Ingest one file, reading it again once if it changed meanwhile."""
     try:
         return _ingest_version(candidate, store, manifest, chunking)
@@ -265,7 +286,7 @@ def _ingest_file(candidate: _Candidate, store: Store, manifest: Manifest, chunki
 
 def _ingest_version(
     candidate: _Candidate, store: Store, manifest: Manifest, chunking: ChunkingSettings
-) -> int:
+) -> _Written:
     """Write this version's chunks, then drop the file's older ones, then record it in the manifest.
 
     A write that fails half-way removes what it wrote, so the store never holds a partial version."""
@@ -279,21 +300,32 @@ def _ingest_version(
         raise
     store.delete_file(path, keep_version=version)
     manifest.record(
-        path, candidate.sha256 or "", chunking.recipe, candidate.size, candidate.mtime_ns, written
+        path, candidate.sha256 or "", chunking.recipe, candidate.size, candidate.mtime_ns, written.written
     )
     return written
 
 
-def _write_chunks(path: Path, version: str, store: Store, chunking: ChunkingSettings) -> int:
+def _write_chunks(path: Path, version: str, store: Store, chunking: ChunkingSettings) -> _Written:
     loader = loader_for(path)
     assert loader is not None, "discover() only returns supported files"
     chunks = split_sections(loader(path), path, version, chunking)
-    written = 0
+    written = _Written()
     while batch := list(islice(chunks, EMBED_BATCH)):
-        vectors = store.embeddings.embed_documents([c.embed_text for c in batch])
+        vectors, embedded = _vectors(batch, store)
         store.upsert([c.id for c in batch], [c.text for c in batch], vectors, [c.metadata for c in batch])
-        written += len(batch)
+        written.embedded += embedded
+        written.reused += len(batch) - embedded
     return written
+
+
+def _vectors(batch: list[Chunk], store: Store) -> tuple[list, int]:
+    """Each chunk's vector, and how many were computed: a text the store holds a vector for is not
+    embedded again, and a text repeated in the batch is embedded once."""
+    hashes = [c.metadata["embed_hash"] for c in batch]
+    known: dict[str, Any] = store.stored_vectors(hashes)
+    new = {h: c.embed_text for h, c in zip(hashes, batch, strict=True) if h not in known}
+    known.update(zip(new, store.embeddings.embed_documents(list(new.values())) if new else [], strict=True))
+    return [known[h] for h in hashes], len(new)
 
 
 def _check_unchanged(candidate: _Candidate) -> None:

@@ -32,8 +32,7 @@ def print_sync_report(report: SyncReport) -> None:
     typer.echo(
         f"{prefix}{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
-        f"— {report.chunks} chunks in the store"
-        + (f" ({report.embedded_chunks} embedded now)" if report.embedded_chunks else "")
+        f"— {report.chunks} chunks in the store" + _written_now(report)
     )
     for entry in report.skipped:
         typer.echo(f"  skipped {entry['path']}: {entry['reason']}")
@@ -43,6 +42,13 @@ def print_sync_report(report: SyncReport) -> None:
         typer.echo(
             f"  {len(report.missing)} ingested file(s) no longer exist; run with --prune to remove them"
         )
+
+
+def _written_now(report: SyncReport) -> str:
+    """Chunks written by this run, by where their vectors came from, e.g. " (12 embedded now, 30 reused)"."""
+    parts = [f"{report.embedded_chunks} embedded now"] if report.embedded_chunks else []
+    parts += [f"{report.reused_chunks} reused"] if report.reused_chunks else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def print_passages(passages: Iterable[Passage], cited: Iterable[int] = ()) -> None:

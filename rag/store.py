@@ -8,8 +8,10 @@ local store folder. Every write and delete goes to both Chroma and the lexical i
 same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
 second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
 `bring_lexical_in_step`, which only a holder of the write lock may call (`rag.components`, `ingest.sync`).
-The collection records the embedding model it was built with (with the backend for int8, whose vectors
-differ: `all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
+Each chunk's metadata carries the hash of the text it was embedded from, so a sync can reuse the
+stored vector of a text it has embedded before (`stored_vectors`). The collection records the
+embedding model it was built with (with the backend for int8, whose vectors differ:
+`all-MiniLM-L6-v2+onnx-int8`); opening it with another is an `EmbeddingMismatchError`. This module
 does not decide what to ingest or how to rank; it does not embed documents itself (the caller passes
 vectors), only queries; it does not start or manage a Chroma server.
 """
@@ -124,6 +126,20 @@ class Store:
                 metadatas=list(metadatas[start:end]),
             )
             self.lexical.upsert(ids[start:end], texts[start:end], metadatas[start:end])
+
+    def stored_vectors(self, hashes: Sequence[str]) -> dict[str, list[float]]:
+        """Vectors already stored for chunks whose embedding text has one of these `embed_hash`es (chunks
+        stored before that key existed have none, so they are never found)."""
+        if not hashes:
+            return {}
+        with self._chroma_lock:
+            found = self._collection.get(
+                where={"embed_hash": {"$in": sorted(set(hashes))}}, include=["metadatas", "embeddings"]
+            )
+        return {
+            meta["embed_hash"]: vector
+            for meta, vector in zip(found["metadatas"], found["embeddings"], strict=True)
+        }
 
     def delete_file(self, path: str, keep_version: str | None = None, version: str | None = None) -> None:
         """Delete a file's chunks; with `keep_version`, only those from other versions of the file; with

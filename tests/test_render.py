@@ -112,6 +112,14 @@ def test_sync_report_lists_skipped_failed_and_missing(capsys):
     assert "skipped x.exe: unsupported" in out and "FAILED  b.pdf: encrypted PDF" in out and "--prune" in out
 
 
+def test_sync_report_says_how_many_vectors_were_embedded_and_reused(capsys):
+    print_sync_report(SyncReport(added=["a"], updated=["b"], chunks=40, embedded_chunks=3, reused_chunks=9))
+    print_sync_report(SyncReport(added=["moved"], chunks=40, reused_chunks=9))
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.endswith("— 40 chunks in the store (3 embedded now, 9 reused)")
+    assert second.endswith("— 40 chunks in the store (9 reused)")
+
+
 def test_a_rewritten_search_is_shown_before_the_answer(capsys):
     query = Query("How often should I descale the machine?", True, "refers back ('that')")
     print_streamed_answer([SourcesEvent([SOURCE], query), TokenEvent("Every 8 weeks [1].")])

@@ -119,3 +119,19 @@ def test_a_reader_sees_what_another_process_ingested(settings, embeddings, tmp_p
     found = [d.page_content for d, _ in reader.search("giraffe boiler pressure", 2)]
     assert found[0] == "The giraffe boiler runs at nine bar pressure." and len(found) == 2
     reader.close()
+
+
+def test_stored_vectors_are_found_by_the_hash_of_their_embedding_text(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    texts = ["descaling the boiler", "grinding the beans", "an old chunk"]
+    vectors = embeddings.embed_documents(texts)
+    metadatas = [
+        {"path": "/a.txt", "embed_hash": "h1"},
+        {"path": "/b.txt", "embed_hash": "h2"},
+        {"path": "/c"},
+    ]
+    store.upsert(["a", "b", "c"], texts, vectors, metadatas)
+    found = store.stored_vectors(["h2", "h3", "h2"])
+    assert list(found) == ["h2"] and found["h2"] == pytest.approx(vectors[1], abs=1e-6)
+    assert store.stored_vectors([]) == {}
+    store.close()

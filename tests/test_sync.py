@@ -105,6 +105,49 @@ def test_editing_one_file_reembeds_only_that_file(docs, store, manifest, setting
     assert store.lexical.search("eco standby", 5, paths=[str(notes)]) == []  # the old version is gone
 
 
+def test_moved_files_reuse_their_stored_vectors(docs, store, manifest, settings, embeddings):
+    sync([docs], store, manifest, settings.chunking)
+    total, embeddings.embedded[:] = store.count(), []
+    (docs / "archive").mkdir()
+    for name in ("warranty.pdf", "faq.html"):
+        (docs / name).rename(docs / "archive" / name)
+    report = sync([docs], store, manifest, settings.chunking, prune=True)
+    assert len(report.added) == len(report.removed) == 2 and embeddings.embedded == []
+    moved = store._collection.get(where={"path": {"$in": report.added}})["ids"]
+    assert report.embedded_chunks == 0 and report.reused_chunks == len(moved) > 2
+    assert store.count() == store.lexical.count() == total
+    found = store.search("How long does the warranty last?", 1)[0][0]
+    assert found.metadata["path"] == str(docs / "archive" / "warranty.pdf")
+
+
+def test_editing_one_section_reembeds_only_that_section(tmp_path, store, manifest, settings, embeddings):
+    guide = tmp_path / "guide.md"
+    sections = ["## Filling\n\nFill the tank with cold water.", "## Descaling\n\nDescale every 8 weeks."]
+    guide.write_text("\n\n".join([*sections, "## Storage\n\nKeep the machine dry."]))
+    first = sync([guide], store, manifest, settings.chunking)
+    assert first.embedded_chunks == 3 and first.reused_chunks == 0
+    embeddings.embedded.clear()
+    guide.write_text("\n\n".join([*sections, "## Storage\n\nKeep the machine dry and unplugged."]))
+    report = sync([guide], store, manifest, settings.chunking)
+    assert report.updated == [str(guide)] and (report.embedded_chunks, report.reused_chunks) == (1, 2)
+    assert len(embeddings.embedded) == 1 and "unplugged" in embeddings.embedded[0]
+    assert sorted(store._collection.get()["documents"]) == [
+        "Descale every 8 weeks.",
+        "Fill the tank with cold water.",
+        "Keep the machine dry and unplugged.",
+    ]
+
+
+def test_a_text_repeated_in_a_file_is_embedded_once(tmp_path, store, manifest, settings, embeddings):
+    notes = tmp_path / "notes.md"
+    notes.write_text(
+        "## Note\n\nUnplug before cleaning.\n\n## Other\n\nWipe it.\n\n## Note\n\nUnplug before cleaning."
+    )
+    report = sync([notes], store, manifest, settings.chunking)
+    assert (report.embedded_chunks, report.reused_chunks, store.count()) == (2, 1, 3)
+    assert len(embeddings.embedded) == 2
+
+
 def test_prune_and_dry_run(docs, store, manifest, settings):
     sync([docs], store, manifest, settings.chunking)
     total = store.count()
@@ -163,7 +206,8 @@ def test_new_chunking_recipe_reingests_without_leftovers(docs, store, manifest, 
     embeddings.embedded.clear()
     smaller = settings.chunking.model_copy(update={"size": 400, "overlap": 50})
     report = sync([docs], store, manifest, smaller)
-    assert len(report.updated) == 8 and store.count() == len(embeddings.embedded)
+    assert len(report.updated) == 8 and store.count() == report.embedded_chunks + report.reused_chunks
+    assert report.embedded_chunks == len(embeddings.embedded) > report.reused_chunks
     versions = {m["version"] for m in store._collection.get(include=["metadatas"])["metadatas"]}
     assert len(versions) == 8  # one version per file, none left from the old recipe
     assert store.lexical.count() == store.count()

@@ -155,7 +155,7 @@ def test_a_file_over_the_size_limit_is_skipped_unread(fake_store, tmp_path):
 def test_a_large_single_line_file_is_embedded_in_bounded_batches(fake_store, tmp_path):
     store, manifest = fake_store
     path = tmp_path / "one-line.txt"
-    path.write_text("the quick brown fox jumps over the lazy dog " * 50_000)  # 2.2 MB, no line break
+    path.write_text(" ".join(f"word{n}" for n in range(250_000)))  # 2.2 MB, no line break, no repeats
     chunking = Settings().chunking.model_copy(update={"max_file_mb": 1000})
     report = sync([path], store, manifest, chunking)
     assert report.added == [str(path)] and report.embedded_chunks > 2_000

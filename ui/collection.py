@@ -58,6 +58,7 @@ def merge(into: SyncReport, part: SyncReport) -> None:
     for name in ("added", "updated", "unchanged", "removed", "skipped", "failed", "missing"):
         getattr(into, name).extend(getattr(part, name))
     into.embedded_chunks += part.embedded_chunks
+    into.reused_chunks += part.reused_chunks
     into.chunks = part.chunks
 
 
