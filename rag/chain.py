@@ -1,8 +1,8 @@
 """The question-answering chain, composed from `langchain-core` runnables.
 
     question + history ─► trim history ─► condense (only if needed) ─► retrieve ─► fit sources to the
-    context window ─► prompt (system, history, sources, question) ─► chat model ─► answer text
-    ─► check each sentence's citations against the sources (`rag.support`)
+    context window ─► prompt (system, history, sources, question) ─► chat model ─► answer text, without
+    a filler opening (`rag.openers`) ─► check each sentence's citations against the sources (`rag.support`)
 
 Optionally the prompt shows only the sentences of the sources closest to the question (`rag.evidence`);
 the sources listed and checked stay the whole passages.
@@ -30,12 +30,19 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableBranch, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBranch,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnablePassthrough,
+)
 
 from rag.citations import cited_numbers
 from rag.condense import CondenseMode, Query, build_condenser, plan_condense
 from rag.evidence import Selected
 from rag.history import trim_history
+from rag.openers import strip_filler_opening
 from rag.passages import Passage
 from rag.prompts import (
     ANSWER_PROMPT,
@@ -174,6 +181,7 @@ def build_chain(
         | prompt
         | llm
         | StrOutputParser()
+        | RunnableGenerator(strip_filler_opening)
     )
     return (
         RunnablePassthrough.assign(

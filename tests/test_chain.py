@@ -132,6 +132,17 @@ def test_the_rewrite_is_what_keeps_the_thread(sample_store, mode):
     assert answer.query.condensed is (mode == "auto") and about_gaskets is (mode == "auto")
 
 
+def test_a_filler_opening_is_dropped_from_the_streamed_and_the_finished_answer(sample_store):
+    reply = "Based on the information provided in the sources, the drip tray is dishwasher-safe [1]."
+    chain = build_chain(
+        partial(retrieve, sample_store, k=4), FakeListChatModel(responses=[reply]), Budget(4096, 256)
+    )
+    events = list(stream_answer(chain, "Is the drip tray dishwasher-safe?"))
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    assert streamed == "The drip tray is dishwasher-safe [1]." and len(events) > 4
+    assert events[-1].answer.text.startswith("The drip tray is dishwasher-safe")
+
+
 def test_a_self_contained_follow_up_skips_the_extra_model_call(sample_store):
     llm = FakeListChatModel(responses=["The drip tray is dishwasher-safe [1].", "a second call"])
     chain = build_chain(partial(retrieve, sample_store, k=4), llm, Budget(4096, 256))
