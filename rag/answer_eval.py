@@ -13,7 +13,8 @@ files are compared on the same questions), and reports:
 - refusals: `refused_answerable` (not-found replies when the answer is in the collection) and
   `refused_absent` (not-found replies when the questions' gold files are left out of the search), and
   the shares of answers that are a source sentence instead of the model's (`extracted_*`: an unsupported
-  answer or a refusal overruled by strong evidence, see `rag.chain`);
+  answer or a refusal overruled by strong evidence, see `rag.chain`) and of the model's answers withheld
+  because the sources support none of them (`withheld_*`, counted among the refusals too);
 - time to first token and total time, p50/p95.
 
 `records` keeps every question's answer and scores for inspection. This module does not tune anything.
@@ -136,6 +137,7 @@ def score_answer(answer: Answer, question: Question, docs: Path) -> dict[str, An
         "weak_evidence": float(answer.weak_evidence),
         "evidence_strength": answer.evidence_strength,
         "extracted": answer.extracted,
+        "withheld": float(bool(answer.withheld)),
         "cited_gold_file": float(bool(cited_files & question.gold_files)),
         **_citation_counts(answer, question, contained),
         "first_token_ms": answer.timings.get("first_token_ms"),
@@ -177,6 +179,8 @@ def _summary(answerable: list[dict[str, Any]], absent: list[dict[str, Any]]) -> 
         "refused_absent": mean(r["refused"] for r in absent) if absent else None,
         "extracted_answerable": mean(bool(r["extracted"]) for r in answerable),
         "extracted_absent": mean(bool(r["extracted"]) for r in absent) if absent else None,
+        "withheld_answerable": mean(r["withheld"] for r in answerable),
+        "withheld_absent": mean(r["withheld"] for r in absent) if absent else None,
         "first_token_ms_p50": _timing(answerable, "first_token_ms", 0.50),
         "first_token_ms_p95": _timing(answerable, "first_token_ms", 0.95),
         "total_ms_p50": _timing(answerable, "total_ms", 0.50),

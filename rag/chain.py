@@ -10,7 +10,8 @@ the sources listed and checked stay the whole passages.
 When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
 called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
 model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
-(a small model refuses some questions its sources answer word for word).
+(a small model refuses some questions its sources answer word for word). With `refuse_unsupported`, an
+answer the sources support none of is withheld and the not-found reply stands in for it.
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -77,6 +78,7 @@ class Answer:
     weak_evidence: bool = False
     evidence_strength: float | None = None
     extracted: str = ""  # why the answer is a source sentence: "unsupported", "refused" ("": the model's)
+    withheld: str = ""  # the model's answer, when the sources support none of it and "not found" stands in
 
     @property
     def standalone(self) -> str:
@@ -101,6 +103,7 @@ class Answer:
             "weak_evidence": self.weak_evidence,
             "evidence_strength": self.evidence_strength,
             "extracted": self.extracted,
+            "withheld": self.withheld,
             "sentences": self.sentences,
             "sources": [p.source_json(p.rank in self.cited) for p in self.sources],
             "cited": self.cited,
@@ -158,6 +161,7 @@ def build_chain(
     min_evidence: float = 0.0,
     extractive_fallback: bool = False,
     strong_evidence: float = 0.0,
+    refuse_unsupported: bool = False,
 ) -> Runnable:
     """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
 
@@ -167,7 +171,8 @@ def build_chain(
     `rag.support.check_answer` with the collection's embeddings) checks the finished answer's citations;
     with `extractive_fallback`, an answer none of whose claims the sources support is replaced by the
     source sentence closest to the question (needs `evidence`); so is the model's own not-found reply
-    when the closest sentence's strength is at least `strong_evidence` (0: never).
+    when the closest sentence's strength is at least `strong_evidence` (0: never). Otherwise, with
+    `refuse_unsupported`, such an answer is withheld and the reply is "not found".
     The answer streams; everything before it arrives whole, sources before the first token, and `checked`
     after the last token."""
     generate = (
@@ -199,25 +204,42 @@ def build_chain(
                 (partial(_nothing_to_answer_from, min_evidence=min_evidence), lambda _: NOT_FOUND), generate
             )
         )
-        .assign(checked=lambda x: _check(checker, x, extractive_fallback, strong_evidence))
+        .assign(
+            checked=lambda x: _check(
+                checker, x, _Unsupported(extractive_fallback, refuse_unsupported), strong_evidence
+            )
+        )
     )
 
 
 @dataclass(frozen=True)
 class Checked:
-    """The answer text as it stands after the check, the check itself (None: nothing was checked), and
-    why the text became a source sentence, if it did ("unsupported" or "refused"; "": it did not)."""
+    """The answer text as it stands after the check, the check itself (None: nothing was checked), why
+    the text became a source sentence, if it did ("unsupported" or "refused"; "": it did not), and the
+    model's answer when it was withheld for want of support."""
 
     text: str
     answer: CheckedAnswer | None = None
     ms: float = 0.0
     extracted: str = ""
+    withheld: str = ""
 
 
-def _check(checker: Checker | None, state: dict[str, Any], fallback: bool, strong_evidence: float) -> Checked:
+@dataclass(frozen=True)
+class _Unsupported:
+    """What becomes of an answer the sources support none of: the closest source sentence (`extract`),
+    else "not found" (`refuse`), else the answer with its claims marked unsupported."""
+
+    extract: bool = False
+    refuse: bool = False
+
+
+def _check(
+    checker: Checker | None, state: dict[str, Any], unsupported: _Unsupported, strong_evidence: float
+) -> Checked:
     """The answer with checked citations; a not-found reply, however the model phrased its end, as ours
     unless the evidence is at least `strong_evidence` (then the closest source sentence stands in for it);
-    an unsupported answer replaced by the closest source sentence when `fallback` is on."""
+    an unsupported answer handled as `unsupported` says."""
     text, sources, evidence = state["answer"].strip(), state["sources"], state["evidence"]
     refused = text.startswith(NOT_FOUND.rstrip("."))
     if refused and not (checker and sources and _is_strong(evidence, strong_evidence)):
@@ -226,15 +248,22 @@ def _check(checker: Checker | None, state: dict[str, Any], fallback: bool, stron
         return Checked(text)
     start = time.perf_counter()
     if refused:
-        extracted = "refused"
-    else:
-        checked = checker(text, sources)
-        if not (fallback and evidence.best is not None and _unsupported(checked)):
-            return Checked(checked.text, checked, _ms_since(start))
-        extracted = "unsupported"
-    number, sentence = evidence.best  # set: `_is_strong` or the test above saw it
-    checked = checker(f"{sentence} [{number}]", sources)  # checked too: its span is highlighted
-    return Checked(checked.text, checked, _ms_since(start), extracted)
+        return _extract(checker, sources, evidence, start, "refused")
+    checked = checker(text, sources)
+    if not _unsupported(checked):
+        return Checked(checked.text, checked, _ms_since(start))
+    if unsupported.extract and evidence.best is not None:
+        return _extract(checker, sources, evidence, start, "unsupported")
+    if unsupported.refuse:
+        return Checked(NOT_FOUND, ms=_ms_since(start), withheld=checked.text)
+    return Checked(checked.text, checked, _ms_since(start))
+
+
+def _extract(checker: Checker, sources: list[Passage], evidence: Selected, start: float, why: str) -> Checked:
+    """The closest source sentence as the answer, checked too (its span is highlighted)."""
+    number, sentence = evidence.best  # set: `_is_strong` or the caller saw it
+    checked = checker(f"{sentence} [{number}]", sources)
+    return Checked(checked.text, checked, _ms_since(start), why)
 
 
 def _is_strong(evidence: Selected, threshold: float) -> bool:
@@ -338,6 +367,7 @@ class _Run:
             "retrieved" in self.state and self.state["retrieved"].weak,
             self.state["evidence"].strength if "evidence" in self.state else None,
             checked.extracted if checked else "",
+            checked.withheld if checked else "",
         )
 
 
@@ -375,4 +405,6 @@ def _warnings(retrieved: list[Passage], sources: list[Passage], checked: Checked
         )
     if checked and checked.extracted:
         notes.append(_EXTRACTED[checked.extracted])
+    if checked and checked.withheld:
+        notes.append("the model's answer was withheld: the sources support none of it")
     return notes

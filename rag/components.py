@@ -131,4 +131,5 @@ def answer_chain(
         min_evidence=answers.min_evidence,
         extractive_fallback=answers.extractive_fallback and answers.check_citations,
         strong_evidence=answers.strong_evidence,
+        refuse_unsupported=answers.refuse_unsupported and answers.check_citations,
     )

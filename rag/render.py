@@ -83,6 +83,8 @@ def _restated(answer: Answer) -> str:
     """What the finished answer printed after the streamed one is."""
     if answer.extracted:
         return "Instead, the closest source sentence"
+    if answer.withheld:
+        return "Withheld, as the sources support none of it"
     return "With citations matched to the sources"
 
 

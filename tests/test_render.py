@@ -38,6 +38,17 @@ def test_a_refusal_overruled_by_a_source_sentence_says_so(capsys):
     assert out.startswith(f"{NOT_FOUND}\n\nInstead, the closest source sentence:\nSend claims to claims@")
 
 
+def test_a_withheld_answer_says_so_and_shows_the_closest_passages(capsys):
+    answer = Answer("q", NOT_FOUND, [SOURCE], [], withheld="Bananas are yellow.")
+    answer.warnings.append("the model's answer was withheld: the sources support none of it")
+    print_streamed_answer([SourcesEvent([SOURCE]), TokenEvent("Bananas are yellow [1]."), DoneEvent(answer)])
+    out, err = capsys.readouterr()
+    assert out.startswith(
+        f"Bananas are yellow [1].\n\nWithheld, as the sources support none of it:\n{NOT_FOUND}"
+    )
+    assert "Closest passages (none answers the question):\n [1] warranty.pdf" in out and "withheld" in err
+
+
 OTHER = Passage(
     2,
     "manual.pdf",
