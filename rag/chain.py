@@ -10,8 +10,9 @@ the sources listed and checked stay the whole passages.
 When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
 called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
 model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
-(a small model refuses some questions its sources answer word for word). With `refuse_unsupported`, an
-answer the sources support none of is withheld and the not-found reply stands in for it.
+(a small model refuses some questions its sources answer word for word). An answer the sources support
+none of is withheld, and the not-found reply stands in for it, when the closest sentence's strength is
+below `withhold_unsupported`.
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -161,7 +162,7 @@ def build_chain(
     min_evidence: float = 0.0,
     extractive_fallback: bool = False,
     strong_evidence: float = 0.0,
-    refuse_unsupported: bool = False,
+    withhold_unsupported: float = 0.0,
 ) -> Runnable:
     """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
 
@@ -171,8 +172,9 @@ def build_chain(
     `rag.support.check_answer` with the collection's embeddings) checks the finished answer's citations;
     with `extractive_fallback`, an answer none of whose claims the sources support is replaced by the
     source sentence closest to the question (needs `evidence`); so is the model's own not-found reply
-    when the closest sentence's strength is at least `strong_evidence` (0: never). Otherwise, with
-    `refuse_unsupported`, such an answer is withheld and the reply is "not found".
+    when the closest sentence's strength is at least `strong_evidence` (0: never). Otherwise an answer
+    the sources support none of is withheld and the reply is "not found" when the closest sentence's
+    strength is below `withhold_unsupported` (0: never; needs `evidence`).
     The answer streams; everything before it arrives whole, sources before the first token, and `checked`
     after the last token."""
     generate = (
@@ -206,7 +208,7 @@ def build_chain(
         )
         .assign(
             checked=lambda x: _check(
-                checker, x, _Unsupported(extractive_fallback, refuse_unsupported), strong_evidence
+                checker, x, _Unsupported(extractive_fallback, withhold_unsupported), strong_evidence
             )
         )
     )
@@ -228,10 +230,15 @@ class Checked:
 @dataclass(frozen=True)
 class _Unsupported:
     """What becomes of an answer the sources support none of: the closest source sentence (`extract`),
-    else "not found" (`refuse`), else the answer with its claims marked unsupported."""
+    else "not found" when the evidence is weaker than `withhold_below`, else the answer with its claims
+    marked unsupported."""
 
     extract: bool = False
-    refuse: bool = False
+    withhold_below: float = 0.0
+
+    def withholds(self, evidence: Selected) -> bool:
+        strength = evidence.strength
+        return self.withhold_below > 0 and strength is not None and strength < self.withhold_below
 
 
 def _check(
@@ -254,7 +261,7 @@ def _check(
         return Checked(checked.text, checked, _ms_since(start))
     if unsupported.extract and evidence.best is not None:
         return _extract(checker, sources, evidence, start, "unsupported")
-    if unsupported.refuse:
+    if unsupported.withholds(evidence):
         return Checked(NOT_FOUND, ms=_ms_since(start), withheld=checked.text)
     return Checked(checked.text, checked, _ms_since(start))
 

@@ -118,6 +118,7 @@ def answer_chain(
             answers.min_evidence,
             answers.extractive_fallback,
             answers.strong_evidence,
+            answers.withhold_unsupported,
         ]
     )
     return build_chain(
@@ -131,5 +132,5 @@ def answer_chain(
         min_evidence=answers.min_evidence,
         extractive_fallback=answers.extractive_fallback and answers.check_citations,
         strong_evidence=answers.strong_evidence,
-        refuse_unsupported=answers.refuse_unsupported and answers.check_citations,
+        withhold_unsupported=answers.withhold_unsupported if answers.check_citations else 0.0,
     )

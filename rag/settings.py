@@ -125,7 +125,9 @@ class AnswerSettings(_Section):
     min_evidence: float = Field(0.37, ge=0.0, le=1.0)  # best sentence's relevance below this: not found
     extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
     strong_evidence: float = Field(0.55, ge=0.0, le=1.0)  # model's "not found" -> closest sentence (0: never)
-    refuse_unsupported: bool = True  # an answer the sources support none of -> "not found" (model's withheld)
+    withhold_unsupported: float = Field(
+        0.55, ge=0.0, le=1.0
+    )  # unsupported answer, weaker evidence: not found
 
 
 class UISettings(_Section):

@@ -225,19 +225,22 @@ def test_an_unsupported_answer_falls_back_to_the_closest_source_sentence(real_em
     assert answer.text == "Shipping takes two days. [1]" and answer.cited == [1]
     assert answer.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
     assert "did not support the model's answer" in answer.warnings[0] and answer.extracted == "unsupported"
-    refusing = build_chain(lambda q: passages, llm, Budget(4096, 256), **options, refuse_unsupported=True)
+    refusing = build_chain(lambda q: passages, llm, Budget(4096, 256), **options, withhold_unsupported=1.0)
     withheld = ask(refusing, "How long does shipping take?")
     assert withheld.not_found and withheld.cited == [] and withheld.sources == passages
     assert withheld.withheld == "Bananas are yellow and ripe." and withheld.extracted == ""
     assert withheld.warnings == ["the model's answer was withheld: the sources support none of it"]
     assert withheld.to_json()["withheld"] == withheld.withheld
+    strength = withheld.evidence_strength  # evidence at least this strong keeps the answer, marked
+    kept = build_chain(lambda q: passages, llm, Budget(4096, 256), **options, withhold_unsupported=strength)
+    assert ask(kept, "How long does shipping take?").text == "Bananas are yellow and ripe."
     both = build_chain(
         lambda q: passages,
         llm,
         Budget(4096, 256),
         **options,
         extractive_fallback=True,
-        refuse_unsupported=True,
+        withhold_unsupported=1.0,
     )
     assert ask(both, "How long does shipping take?").extracted == "unsupported"  # the sentence comes first
 
@@ -248,7 +251,11 @@ def test_a_supported_answer_is_not_withheld(sample_store, real_embeddings):
     )
     checker = partial(check_answer, embed=real_embeddings.embed_documents)
     chain = build_chain(
-        partial(retrieve, sample_store, k=4), llm, Budget(4096, 256), checker=checker, refuse_unsupported=True
+        partial(retrieve, sample_store, k=4),
+        llm,
+        Budget(4096, 256),
+        checker=checker,
+        withhold_unsupported=1.0,
     )
     answer = ask(chain, "Is the drip tray dishwasher-safe?")
     assert not answer.not_found and answer.withheld == "" and "Bananas are yellow." in answer.text
