@@ -48,7 +48,7 @@ class SyncReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     embedded_chunks: int = 0  # chunks whose vectors were computed by this run
-    reused_chunks: int = 0  # chunks written with a vector the store already held for the same text
+    reused_chunks: int = 0  # chunks written without embedding: the store or the batch had their text's vector
     chunks: int = 0
     dry_run: bool = False
 
