@@ -71,7 +71,7 @@ def main(files: int) -> dict:
         (folder / "group00").rename(folder / "renamed00")
         moved_s, moved = timed_sync(settings, folder, prune=True)
     assert len(unchanged.unchanged) == len(touched.unchanged) == files and len(one.updated) == 1
-    assert len(moved.added) == len(moved.removed) == len(list(range(0, files, 20)))
+    assert len(moved.added) == len(moved.removed) == len(range(0, files, 20))
     return {
         "files": files,
         "first_ingest_s": round(first_s, 2),

@@ -33,17 +33,22 @@ class Chunk:
 
 def file_version(file_sha: str, recipe: str) -> str:
     """One file's content under one chunking recipe: what its chunks are derived from."""
-    return hashlib.sha256(f"{file_sha}\x00{recipe}".encode()).hexdigest()[:32]
+    return _digest(file_sha, recipe)
 
 
 def chunk_id(path: str, version: str, index: int) -> str:
     """Stable id: the same file version at the same path always gives the same ids."""
-    return hashlib.sha256(f"{path}\x00{version}\x00{index}".encode()).hexdigest()[:32]
+    return _digest(path, version, str(index))
 
 
 def text_hash(text: str) -> str:
     """What identifies an embedding text: chunks with the same one get the same vector."""
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return _digest(text)
+
+
+def _digest(*parts: str) -> str:
+    """SHA-256 of the parts joined by NUL, as 32 hex digits."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
 def split_sections(
