@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-_STAGES = ("retrieve", "dense", "lexical", "fusion", "rerank", "diversity")
+_STAGES = ("retrieve", "dense", "lexical", "fusion", "files", "rerank", "diversity")
 
 
 def metric_names(results: list[dict[str, Any]]) -> list[str]:

@@ -15,8 +15,15 @@ module, decides who writes) and ended after its segment merges, so an interrupte
 commit intact (the next sync redoes the file, as it does for vectors). Another process's commits are
 seen through the index's `meta.json`, which every commit replaces. It also tells how rare a word is
 among the chunks (`rarity`, BM25's inverse document frequency), which weighs the question's words when
-evidence sentences are scored (`rag.evidence`). This module does not embed, fuse rankings or read
-Chroma; it only stores ids, paths and text.
+evidence sentences are scored (`rag.evidence`).
+
+A second Tantivy index, in the `files` subfolder, holds the same text by file: each write adds one
+document per file it touches, holding all of that file's chunks in the write (a sync writes 256 at a
+time, so a long file has a few such parts). `file_scores` ranks files by BM25 over these parts (a
+file's best part), so a question naming what a whole file is about ("Intel", "the 2019 outbreak")
+finds the file even when the passage that answers never repeats the name (`rag.file_match`). It is
+written and deleted with the chunks, after them in the same lock. This module does not embed, fuse
+rankings or read Chroma; it only stores ids, paths and text.
 """
 
 from __future__ import annotations
@@ -73,15 +80,40 @@ def _schema() -> Any:
     return builder.build()
 
 
+def _file_schema() -> Any:
+    """One document per file part: its first chunk's id (to replace it), path and version, and text."""
+    builder = tantivy.SchemaBuilder()
+    for name in ("part_id", "path", "version"):
+        builder.add_text_field(name, stored=name == "path", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("body", tokenizer_name=_ANALYZER, index_option="freq")
+    return builder.build()
+
+
+def _open(folder: Path, schema: Any, analyzer: Any) -> Any:
+    folder.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(folder), reuse=True)
+    index.register_tokenizer(_ANALYZER, analyzer)
+    return index
+
+
+def _parts(ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> list[dict[str, str]]:
+    """The chunks of one write grouped by (path, version): one part per file, named by its first chunk."""
+    parts: dict[tuple[str, str], dict[str, Any]] = {}
+    for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
+        key = (str(meta.get("path", "")), str(meta.get("version", "")))
+        part = parts.setdefault(key, {"part_id": chunk_id, "path": key[0], "version": key[1], "body": []})
+        part["body"].append(text)
+    return [{**part, "body": "\n".join(part["body"])} for part in parts.values()]
+
+
 class LexicalIndex:
     """BM25 search over chunk titles, headings and texts, kept in one Tantivy index folder."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
         self._folder = folder
-        self._index = tantivy.Index(_schema(), path=str(folder), reuse=True)
         self._analyzer = _analyzer()
-        self._index.register_tokenizer(_ANALYZER, self._analyzer)
+        self._index = _open(folder, _schema(), self._analyzer)
+        self._files = _open(folder / "files", _file_schema(), self._analyzer)
         self._lock = threading.Lock()  # one writer at a time within this process
         self._seen_commit = self._commit_signature()
 
@@ -97,6 +129,7 @@ class LexicalIndex:
             changed, self._seen_commit = signature != self._seen_commit, signature
             if changed:
                 self._index.reload()
+                self._files.reload()
         return changed
 
     def close(self) -> None:
@@ -113,31 +146,31 @@ class LexicalIndex:
         """Every indexed chunk's id."""
         return self._live_terms("chunk_id")
 
-    def _live_terms(self, field: str) -> list[str]:
-        """A kept-whole field's values among live chunks (a deleted chunk's stay listed until merged)."""
-        searcher = self._index.searcher()
+    def file_paths(self) -> list[str]:
+        """Every file path with indexed file parts (the same as `paths` unless a write was cut between
+        the two indexes, or the store predates the file parts)."""
+        return self._live_terms("path", self._files)
+
+    def _live_terms(self, field: str, index: Any = None) -> list[str]:
+        """A kept-whole field's values among live documents (a deleted one's stay listed until merged)."""
+        searcher = (index or self._index).searcher()
         terms = searcher.terms_with_prefix(field, "", filter_query=tantivy.Query.all_query())
         return sorted(value for value, chunks in terms if chunks > 0)
 
     @contextmanager
-    def _writer(self) -> Iterator[Any]:
-        """A writer for one change: committed, merged and released when the block ends."""
-        with self._lock:
-            writer = self._index.writer(heap_size=_WRITER_HEAP, num_threads=1)
-            try:
-                yield writer
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
-            finally:
-                writer.wait_merging_threads()  # also releases Tantivy's writer lock
-            self._index.reload()
-            self._seen_commit = self._commit_signature()
+    def _writers(self) -> Iterator[tuple[Any, Any]]:
+        """Writers for one change to the chunks and to the file parts, committed together (the parts
+        first); an error in the block rolls both back."""
+        with self._lock, _writer(self._index) as chunks, _writer(self._files) as files:
+            yield chunks, files
+        self._seen_commit = self._commit_signature()
 
     def upsert(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
         """Index chunks (path, version and heading come from their metadata); known ids are replaced."""
-        with self._writer() as writer:
+        with self._writers() as (writer, files):
+            for part in _parts(ids, texts, metadatas):
+                files.delete_documents_by_term("part_id", part["part_id"])
+                files.add_document(tantivy.Document(**part))
             for chunk_id, text, meta in zip(ids, texts, metadatas, strict=True):
                 path = str(meta.get("path", ""))
                 writer.delete_documents_by_term("chunk_id", chunk_id)
@@ -161,12 +194,14 @@ class LexicalIndex:
             clauses.append((tantivy.Occur.MustNot, tantivy.Query.term_query(schema, "version", keep_version)))
         elif version is not None:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "version", version)))
-        with self._writer() as writer:
-            writer.delete_documents_by_query(tantivy.Query.boolean_query(clauses))
+        with self._writers() as writers:
+            for writer in writers:
+                writer.delete_documents_by_query(tantivy.Query.boolean_query(clauses))
 
     def clear(self) -> None:
-        with self._writer() as writer:
-            writer.delete_all_documents()
+        with self._writers() as writers:
+            for writer in writers:
+                writer.delete_all_documents()
 
     def search(self, question: str, n: int, paths: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Up to n (chunk id, BM25 score) pairs, best first; `paths` restricts the files searched."""
@@ -179,6 +214,21 @@ class LexicalIndex:
         searcher = self._index.searcher()
         hits = searcher.search(query, n, count=False).hits
         return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits]
+
+    def file_scores(self, question: str, paths: Sequence[str]) -> dict[str, float]:
+        """Each of these files' BM25 score for the question's words over its text (its best part), for
+        the files that hold any of them."""
+        query = self._words_query(question, self._files.schema, ("body",))
+        if query is None or not paths:
+            return {}
+        within = tantivy.Query.term_set_query(self._files.schema, "path", list(paths))
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+        searcher = self._files.searcher()
+        scores: dict[str, float] = {}
+        for score, address in searcher.search(query, 4 * len(paths) + 10, count=False).hits:
+            path = searcher.doc(address)["path"][0]
+            scores[path] = max(scores.get(path, 0.0), float(score))
+        return scores
 
     def rarity(self, words: Sequence[str], paths: Sequence[str] | None = None) -> dict[str, float]:
         """Each word's BM25 inverse document frequency over the chunks' texts (of `paths` only, if given: as
@@ -203,13 +253,31 @@ class LexicalIndex:
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, holds), (tantivy.Occur.Must, within)])
         return searcher.search(query, 1, count=True).count
 
-    def _words_query(self, question: str) -> Any | None:
-        """Any of the question's content words (as indexed: stemmed) in any searched field; None if none."""
-        schema = self._index.schema
+    def _words_query(
+        self, question: str, schema: Any = None, fields: Sequence[str] = SEARCHED_FIELDS
+    ) -> Any | None:
+        """Any of the question's content words (as indexed: stemmed) in any of `fields` (of the chunks'
+        schema unless another is given); None if none."""
+        schema = schema or self._index.schema
         terms = dict.fromkeys(term for word in query_words(question) for term in self._analyzer.analyze(word))
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.term_query(schema, field, term))
             for term in terms
-            for field in SEARCHED_FIELDS
+            for field in fields
         ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+
+@contextmanager
+def _writer(index: Any) -> Iterator[Any]:
+    """A writer for one change: committed, merged and released when the block ends."""
+    writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        writer.wait_merging_threads()  # also releases Tantivy's writer lock
+    index.reload()

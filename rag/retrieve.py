@@ -1,13 +1,14 @@
 """Retrieval: the top-k passages for a question, from the store, as numbered `Passage`s.
 
 Stages, each timed: dense (embed the question, nearest chunks in Chroma), lexical (BM25 in the lexical
-index), fusion (of the two rankings, see `rag.fusion`), rerank (the top candidates reordered by their
+index), fusion (of the two rankings, see `rag.fusion`), file match (each candidate raised by how well
+its whole file matches the question, see `rag.file_match`), rerank (the top candidates reordered by their
 best-matching sentence, see `rag.rerank`), diversity (a penalty on passages from a file already chosen,
-and an optional per-file cap; see `rag.diversity`). Settings switch the lexical, rerank and diversity
-stages off. Every passage's score is its cosine similarity to the question, whichever stage found it, so
-scores mean the same thing with or without fusion, and one threshold on the best of them (`min_score`)
-says when the evidence is too weak to answer from. An optional list of file paths restricts every stage
-to those files. This module does not build prompts or call a model.
+and an optional per-file cap; see `rag.diversity`). Settings switch the lexical, file match, rerank
+and diversity stages off. Every passage's score is its cosine similarity to the question, whichever
+stage found it, so scores mean the same thing with or without fusion, and one threshold on the best of
+them (`min_score`) says when the evidence is too weak to answer from. An optional list of file paths
+restricts every stage to those files. This module does not build prompts or call a model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from rag.diversity import cap_per_file, penalise_repeats
+from rag.file_match import weigh_by_file
 from rag.fusion import fuse
 from rag.passages import Passage
 from rag.rerank import rerank_by_sentences
@@ -72,6 +74,10 @@ def search(
             lexical = store.lexical.search(query, n, paths)
         with _timed(timings, "fusion"):
             ranked = _fuse(store, vector, found, lexical, options)
+    if options.file_weight > 0:
+        with _timed(timings, "files"):
+            scores = store.lexical.file_scores(query, sorted({_path_of(item) for item, _ in ranked}))
+            ranked = weigh_by_file(ranked, scores, options.file_weight, _path_of)
     if options.rerank:
         with _timed(timings, "rerank"):
             ranked = rerank_by_sentences(query, ranked, options.rerank_depth, options.rerank_weight)

@@ -273,8 +273,10 @@ def _unreachable(server: str) -> StoreError:
 
 
 def lexical_in_step(store: Store) -> bool:
-    """Whether the lexical index holds as many chunks as Chroma (a writer at work may make them differ)."""
-    return store.lexical.count() == store.count()
+    """Whether the lexical index holds as many chunks as Chroma (a writer at work may make them differ),
+    and file parts for the same files (a store made before file parts existed has none)."""
+    lexical = store.lexical
+    return lexical.count() == store.count() and lexical.paths() == lexical.file_paths()
 
 
 def bring_lexical_in_step(store: Store) -> None:

@@ -128,7 +128,7 @@ GASKET = [("What is the part number of the group gasket?", "The group gasket is 
 def test_the_rewrite_is_what_keeps_the_thread(sample_store, mode):
     chain = build_chain(partial(retrieve, sample_store, k=3), FakeChatModel(), Budget(4096, 256), mode)
     answer = ask(chain, "How much does it cost?", history_messages(GASKET))
-    about_gaskets = any("gasket" in p.text.lower() for p in answer.sources)
+    about_gaskets = "gasket" in answer.sources[0].text.lower()  # (another may mention one in passing)
     assert answer.query.condensed is (mode == "auto") and about_gaskets is (mode == "auto")
 
 

@@ -141,3 +141,37 @@ def test_rarity_within_some_files_counts_only_their_chunks(index):
     within = index.rarity(["warranty", "coffee"], paths=["/docs/care.txt"])
     assert within["warranty"] > everywhere["warranty"]  # held only by the file left out
     assert within["warranty"] == index.rarity(["zebra"], paths=["/docs/care.txt"])["zebra"]
+
+
+def test_file_scores_rank_files_by_their_whole_text(index):
+    index.upsert(
+        ["n1", "n2", "c1", "c2"],
+        [
+            "Northwind Corporation, quarterly report. Northwind makes chips.",
+            "Our gross margin fell because of memory prices.",
+            "Contoso Corporation, quarterly report.",
+            "Our gross margin fell because of memory prices.",
+        ],
+        [meta("/docs/n.pdf"), meta("/docs/n.pdf"), meta("/docs/c.pdf"), meta("/docs/c.pdf")],
+    )
+    scores = index.file_scores("Why did Northwind's gross margin fall?", ["/docs/n.pdf", "/docs/c.pdf"])
+    assert set(scores) == {"/docs/n.pdf", "/docs/c.pdf"} and scores["/docs/n.pdf"] > scores["/docs/c.pdf"]
+    assert list(index.file_scores("Northwind", ["/docs/c.pdf", "/docs/x.pdf"])) == []  # only those listed
+    assert index.file_scores("Northwind", []) == {} and index.file_scores("what is it", ["/docs/n.pdf"]) == {}
+
+
+def test_file_parts_follow_writes_and_deletes(index):
+    add_sample(index)
+    assert index.file_paths() == index.paths() == ["/docs/care.txt", "/docs/warranty-terms.pdf"]
+    care = [meta("/docs/care.txt")] * 2
+    index.upsert(["a1", "a2"], ["Descaling is now done weekly.", "Grind finer."], care)
+    assert index.file_scores("citric", ["/docs/care.txt"]) == {}  # the part written again replaced the first
+    assert index.file_scores("weekly", ["/docs/care.txt"])
+    index.upsert(["a3"], ["Citric acid, once a month."], [meta("/docs/care.txt", "v2")])
+    index.delete_file("/docs/care.txt", keep_version="v2")
+    assert index.file_scores("weekly", ["/docs/care.txt"]) == {}  # only v2's part is left
+    assert index.file_scores("citric", ["/docs/care.txt"])
+    index.delete_file("/docs/warranty-terms.pdf")
+    assert index.file_paths() == index.paths() == ["/docs/care.txt"]
+    index.clear()
+    assert index.file_paths() == [] and index.file_scores("citric", ["/docs/care.txt"]) == {}

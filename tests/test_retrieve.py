@@ -4,8 +4,9 @@ import pytest
 
 from rag.retrieve import retrieve, search
 from rag.settings import RetrievalSettings
+from rag.store import open_store
 
-DENSE_ONLY = RetrievalSettings(lexical=False, rerank=False)
+DENSE_ONLY = RetrievalSettings(lexical=False, rerank=False, file_weight=0)
 
 
 @pytest.mark.parametrize(
@@ -22,8 +23,8 @@ DENSE_ONLY = RetrievalSettings(lexical=False, rerank=False)
 )
 @pytest.mark.parametrize(
     "options",
-    [RetrievalSettings(), RetrievalSettings(rerank=True), DENSE_ONLY],
-    ids=["hybrid", "hybrid-rerank", "dense"],
+    [RetrievalSettings(), RetrievalSettings(rerank=True), RetrievalSettings(file_weight=0), DENSE_ONLY],
+    ids=["hybrid", "hybrid-rerank", "hybrid-no-file-match", "dense"],
 )
 def test_the_right_passage_ranks_first(sample_store, question, file, page, options):
     passages = retrieve(sample_store, question, k=5, options=options)
@@ -47,8 +48,8 @@ def test_dense_only_ranks_by_cosine_and_hybrid_keeps_cosine_scores(sample_store)
 
 def test_stage_timings_follow_the_settings(sample_store):
     hybrid = search(sample_store, "descaling", 3)
-    assert set(hybrid.timings_ms) == {"dense", "lexical", "fusion", "diversity"}
-    reranked = search(sample_store, "descaling", 3, options=RetrievalSettings(rerank=True))
+    assert set(hybrid.timings_ms) == {"dense", "lexical", "fusion", "files", "diversity"}
+    reranked = search(sample_store, "descaling", 3, options=RetrievalSettings(rerank=True, file_weight=0))
     assert set(reranked.timings_ms) == {"dense", "lexical", "fusion", "rerank", "diversity"}
     assert set(search(sample_store, "descaling", 3, options=DENSE_ONLY).timings_ms) == {"dense", "diversity"}
 
@@ -80,3 +81,26 @@ def test_weak_evidence_when_no_passage_is_close(sample_store):
     ).weak_evidence
     never = RetrievalSettings(min_score=0.0)
     assert not search(sample_store, "Who won the football world cup in 1998?", 3, options=never).weak_evidence
+
+
+def test_a_question_naming_a_file_s_subject_finds_its_passage_that_does_not(tmp_path, real_embeddings):
+    """Two filings with the same wording; only the first page says whose filing it is."""
+    store = open_store(tmp_path / "store", "test", real_embeddings, "all-MiniLM-L6-v2")
+    causes = {"Northwind": "decreased in the quarter because of", "Contoso": "fell, mainly from"}
+    for company, cause in causes.items():
+        path = str(tmp_path / f"{company[:3].lower()}-q2.pdf")
+        texts = [
+            f"{company} Corporation. Quarterly report on Form 10-Q for the second quarter. {company} makes "
+            f"chips. {company} sells them worldwide. {company} employs 9,000 people.",
+            f"Our gross margin {cause} higher memory prices.",
+        ]
+        metadatas = [{"path": path, "version": "v1", "page": page} for page in (1, 2)]
+        ids = [f"{company}-{page}" for page in (1, 2)]
+        store.upsert(ids, texts, real_embeddings.embed_documents(texts), metadatas)
+    question = "Why did the gross margin of Contoso decrease in the quarter?"
+    plain = retrieve(store, question, k=2, options=RetrievalSettings(file_weight=0))
+    assert plain[0].chunk_id == "Northwind-2"  # it has more of the question's words
+    matched = retrieve(store, question, k=2, options=RetrievalSettings(file_weight=1.0))
+    assert matched[0].chunk_id == "Contoso-2"
+    assert matched[0].score == pytest.approx(plain[1].score, abs=1e-3)  # still its cosine
+    store.close()

@@ -70,6 +70,21 @@ def test_a_store_without_lexical_index_gets_it_from_chroma(settings, embeddings)
     assert reopened.lexical.count() == 2
     assert {chunk_id for chunk_id, _ in reopened.lexical.search("care grinding", 5)} == {"a", "b"}
     assert not any(path.exists() for path in legacy)
+    assert reopened.lexical.file_paths() == ["/a.txt", "/b.txt"]
+    reopened.close()
+
+
+def test_a_store_without_file_parts_gets_them_from_chroma(settings, embeddings):
+    store = open_collection(settings, embeddings)
+    texts = ["descaling the boiler", "grinding the beans"]
+    metas = [{"path": "/a.txt", "version": "1"}] * 2
+    store.upsert(["a", "b"], texts, embeddings.embed_documents(texts), metas)
+    layout = store.layout
+    store.close()
+    shutil.rmtree(layout.lexical_path / "files")  # as if made before file parts existed
+    reopened = open_collection(settings, embeddings)
+    assert reopened.lexical.file_paths() == ["/a.txt"] and reopened.lexical.count() == 2
+    assert reopened.lexical.file_scores("boiler beans", ["/a.txt"])["/a.txt"] > 0
     reopened.close()
 
 
