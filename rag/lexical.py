@@ -22,8 +22,8 @@ document per file it touches, holding all of that file's chunks in the write (a 
 time, so a long file has a few such parts). `file_scores` ranks files by BM25 over these parts (a
 file's best part), so a question naming what a whole file is about ("Intel", "the 2019 outbreak")
 finds the file even when the passage that answers never repeats the name (`rag.file_match`). It is
-written and deleted with the chunks, after them in the same lock. This module does not embed, fuse
-rankings or read Chroma; it only stores ids, paths and text.
+written and deleted with the chunks, in the same lock, and committed just before them. This module
+does not embed, fuse rankings or read Chroma; it only stores ids, paths and text.
 """
 
 from __future__ import annotations
@@ -209,8 +209,7 @@ class LexicalIndex:
         if query is None or (paths is not None and not paths):
             return []
         if paths is not None:
-            within = tantivy.Query.term_set_query(self._index.schema, "path", list(paths))
-            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+            query = _within_paths(query, self._index.schema, paths)
         searcher = self._index.searcher()
         hits = searcher.search(query, n, count=False).hits
         return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits]
@@ -221,8 +220,7 @@ class LexicalIndex:
         query = self._words_query(question, self._files.schema, ("body",))
         if query is None or not paths:
             return {}
-        within = tantivy.Query.term_set_query(self._files.schema, "path", list(paths))
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+        query = _within_paths(query, self._files.schema, paths)
         searcher = self._files.searcher()
         scores: dict[str, float] = {}
         for score, address in searcher.search(query, 4 * len(paths) + 10, count=False).hits:
@@ -266,6 +264,12 @@ class LexicalIndex:
             for field in fields
         ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+
+def _within_paths(query: Any, schema: Any, paths: Sequence[str]) -> Any:
+    """The query, restricted to documents of these file paths."""
+    within = tantivy.Query.term_set_query(schema, "path", list(paths))
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
 
 
 @contextmanager
