@@ -94,7 +94,7 @@ class RetrievalSettings(_Section):
     lexical_weight: float = Field(1.0, ge=0.0, le=10.0)  # the lexical ranking's weight (dense: 1.0)
     rrf_k: float = Field(60.0, ge=1.0, le=1000.0)  # reciprocal rank fusion constant (fusion: rrf)
     file_weight: float = Field(1.0, ge=0.0, le=10.0)  # weight of the whole file's BM25 match (0: off)
-    rerank: bool = False  # reorder the top candidates by their best-matching sentence (rag.rerank)
+    rerank: bool = True  # reorder the top candidates by their best-matching sentence (rag.rerank)
     rerank_depth: int = Field(10, ge=2, le=100)  # how many fused candidates the rerank reorders
     rerank_weight: float = Field(0.25, ge=0.0, le=1.0)  # best sentence's word match's share of the new score
     file_penalty: float = Field(0.0, ge=0.0, le=10.0)  # fused-score margin a file's next passage must beat
