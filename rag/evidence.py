@@ -20,7 +20,7 @@ passes the rarity (`rag.lexical.LexicalIndex.rarity`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,7 +30,7 @@ from rag.passages import Passage
 from rag.support import Embed, Window, cosine_scores, sentence_windows, stems
 
 GAP = " … "
-Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words (stems) -> how rare each is in the collection
+Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words as written -> their rarity (stemmed there)
 MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
 # "How long", "how many": the word asks for a kind of answer (a duration, a number); it is not a topic
 _HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGNORECASE)
@@ -77,10 +77,25 @@ def relevance(question: str, windows: list[Window], embed: Embed, rarity: Rarity
     missing one lowers the share by its weight, which is high for a rare name."""
     cosine = np.clip(cosine_scores([question], windows, embed)[0], 0.0, 1.0)
     wanted = stems(question) - stems(" ".join(_HOW_WORDS.findall(question)))
-    weights = dict(rarity(sorted(wanted))) if rarity and wanted else {}
+    weights = question_weights(question, wanted, rarity) if rarity else {}
     total = sum(weights.get(word, 1.0) for word in wanted)
     held = [sum(weights.get(word, 1.0) for word in wanted & stems(w.text)) for w in windows]
     return (cosine + (np.array(held) / total if total else 0.0)) / 2
+
+
+def question_weights(question: str, wanted: Collection[str], rarity: Rarity) -> dict[str, float]:
+    """The rarity of each wanted stem of the question, asked for by the word as the question writes it:
+    the index stems what it is given, and stemming a stem again can give another word ("disease" ->
+    "diseas" -> "disea", which no chunk holds, so the commonest word would weigh the most)."""
+    wanted = set(wanted)
+    written: dict[str, str] = {}  # stem -> the question's word
+    for word in sorted(content_words(question)):
+        for stem in stems(word) & wanted:
+            written.setdefault(stem, word)
+    if not written:
+        return {}
+    found = rarity(sorted(set(written.values())))
+    return {stem: found[word] for stem, word in written.items() if word in found}
 
 
 def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:

@@ -231,7 +231,8 @@ class LexicalIndex:
     def rarity(self, words: Sequence[str], paths: Sequence[str] | None = None) -> dict[str, float]:
         """Each word's BM25 inverse document frequency over the chunks' texts (of `paths` only, if given: as
         if the collection held only those files): near 0 for a word most chunks hold, highest for one none
-        holds. A word Tantivy splits ("1.5") counts as its rarest part."""
+        holds. Give words as written: they are stemmed here, and a stem stemmed again can be another
+        word ("diseas" -> "disea"). A word Tantivy splits ("1.5") counts as its rarest part."""
         searcher = self._index.searcher()
         schema = self._index.schema
         within = None if paths is None else tantivy.Query.term_set_query(schema, "path", list(paths))

@@ -1,6 +1,7 @@
 """Evidence selection with the real embedding model: the prompt shows the sentences nearest the question."""
 
-from rag.evidence import GAP, MemoEmbed, relevance, select_evidence
+from rag.evidence import GAP, MemoEmbed, question_weights, relevance, select_evidence
+from rag.lexical import LexicalIndex
 from rag.passages import Passage
 from rag.support import sentence_windows
 
@@ -115,10 +116,21 @@ def test_rare_words_of_the_question_weigh_more_when_rarity_is_given(real_embeddi
     question = "When does the machine gasket wear out?"
     even = relevance(question, windows, real_embeddings.embed_documents)
     weighted = relevance(
-        question, windows, real_embeddings.embed_documents, lambda words: {"gasket": 5.0, "machin": 0.1}
+        question, windows, real_embeddings.embed_documents, lambda words: {"gasket": 5.0, "machine": 0.1}
     )
     # the second sentence holds only "machine", which most chunks of such a collection would hold
     assert weighted[1] < even[1] and weighted[0] > weighted[1] + 0.2
+
+
+def test_rarity_is_asked_of_the_index_by_the_words_as_the_question_writes_them(tmp_path):
+    index = LexicalIndex(tmp_path / "lexical")
+    texts = ["The disease spreads.", "Each disease is reported.", "A zebra has a disease.", "Tea."]
+    index.upsert(["a", "b", "c", "d"], texts, [{"path": "/t.txt", "version": "v"}] * 4)
+    question = "Does the disease increase in a zebra?"
+    weights = question_weights(question, {"diseas", "increas", "zebra"}, index.rarity)
+    index.close()
+    # "diseas" stemmed again would be "disea", held by no chunk: the commonest word would weigh the most
+    assert weights["diseas"] < weights["zebra"] < weights["increas"]
 
 
 def test_a_number_in_a_name_of_the_question_is_not_required(real_embeddings):
@@ -130,7 +142,7 @@ def test_a_number_in_a_name_of_the_question_is_not_required(real_embeddings):
 def test_how_long_asks_for_a_duration_and_is_not_a_word_to_find(real_embeddings):
     windows = sentence_windows([passage(1, "The warranty covers the machine for two years.")])
     embed = real_embeddings.embed_documents
-    rare = {"long": 4.0, "warranti": 1.0}.get
+    rare = {"long": 4.0, "warranty": 1.0}.get
     asked = relevance(
         "How long is the warranty?", windows, embed, lambda words: {w: rare(w, 1.0) for w in words}
     )
