@@ -36,7 +36,11 @@ class CollectionInfo:
 
 
 def collection_info(store: Store, manifest: Manifest) -> CollectionInfo:
-    return CollectionInfo(len(manifest.all()), store.count(), store.embedding_model, manifest.last_sync())
+    """What the panel shows on every page run. An embedded store's chunks are counted by its lexical
+    index, which holds the same chunks and knows its size at once (Chroma counts its rows: ~0.2 s at a
+    million chunks); a server's by the server, which other machines may write to."""
+    chunks = store.count() if store.server else store.lexical.count()
+    return CollectionInfo(len(manifest.all()), chunks, store.embedding_model, manifest.last_sync())
 
 
 def files_table(manifest: Manifest) -> list[dict[str, object]]:
