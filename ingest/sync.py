@@ -32,6 +32,7 @@ from ingest.loaders import LoadError, loader_for
 from ingest.manifest import FileRecord, Manifest
 from ingest.split import Chunk, file_version, split_sections
 from rag.errors import UsageError
+from rag.sentence_vectors import chunk_sentences, sentence_key
 from rag.settings import ChunkingSettings
 from rag.store import Store, bring_lexical_in_step
 
@@ -313,6 +314,8 @@ def _write_chunks(path: Path, version: str, store: Store, chunking: ChunkingSett
     while batch := list(islice(chunks, EMBED_BATCH)):
         vectors, embedded = _vectors(batch, store)
         store.upsert([c.id for c in batch], [c.text for c in batch], vectors, [c.metadata for c in batch])
+        if chunking.sentence_vectors:
+            _store_sentences(batch, str(path), version, store)
         written.embedded += embedded
         written.reused += len(batch) - embedded
     return written
@@ -326,6 +329,15 @@ def _vectors(batch: list[Chunk], store: Store) -> tuple[list, int]:
     new = {h: c.embed_text for h, c in zip(hashes, batch, strict=True) if h not in known}
     known.update(zip(new, store.embeddings.embed_documents(list(new.values())) if new else [], strict=True))
     return [known[h] for h in hashes], len(new)
+
+
+def _store_sentences(batch: list[Chunk], path: str, version: str, store: Store) -> None:
+    """Record the batch's evidence sentences for this file version, embedding those the store has no
+    vector for (see `rag.sentence_vectors`)."""
+    texts = {sentence_key(t): t for chunk in batch for t in chunk_sentences(chunk.text, path)}
+    new = {key: texts[key] for key in texts.keys() - store.sentences.known(texts)}
+    vectors = store.embeddings.embed_documents(list(new.values())) if new else []
+    store.sentences.add(path, version, texts, dict(zip(new, vectors, strict=True)))
 
 
 def _check_unchanged(candidate: _Candidate) -> None:

@@ -108,7 +108,7 @@ def answer_chain(
     retriever = partial(search, store, k=k or settings.retrieval.k, paths=paths, options=settings.retrieval)
     budget = Budget(model.n_ctx, settings.llm.max_tokens, settings.chat.history_tokens, model.count_tokens)
     answers = settings.answers
-    embed = MemoEmbed(store.embeddings.embed_documents)  # sentences embedded once for evidence and check
+    embed = MemoEmbed(store.sentence_embed)  # stored sentence vectors; the rest embedded once for both
     checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
     rarity = partial(store.lexical.rarity, paths=paths)  # words rare among the files asked about
     selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences, rarity=rarity)

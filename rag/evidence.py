@@ -27,6 +27,7 @@ import numpy as np
 
 from rag.citations import content_words
 from rag.passages import Passage
+from rag.sentences import Span
 from rag.support import Embed, Window, cosine_scores, sentence_windows, stems
 
 GAP = " … "
@@ -113,7 +114,7 @@ def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:
     return list(kept.values())
 
 
-def is_evidence(sentence: Window) -> bool:
+def is_evidence(sentence: Window | Span) -> bool:
     """Whether a sentence can be evidence: at least `MIN_WORDS` content words (a heading cannot)."""
     return len(content_words(sentence.text)) >= MIN_WORDS
 

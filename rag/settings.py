@@ -75,6 +75,7 @@ class ChunkingSettings(_Section):
     overlap: int = Field(120, ge=0, le=5000)
     context_prefix: bool = True  # embed "title | heading" before each chunk's text
     max_file_mb: int = Field(100, ge=1, le=1_000_000)  # larger files are skipped, with the reason
+    sentence_vectors: bool = False  # embed each chunk's sentences at ingest too (rag.sentence_vectors)
 
     @property
     def max_file_bytes(self) -> int:
@@ -83,7 +84,8 @@ class ChunkingSettings(_Section):
     @property
     def recipe(self) -> str:
         """Everything that shapes chunks; a file ingested with another recipe is ingested again."""
-        return f"size={self.size};overlap={self.overlap};prefix={int(self.context_prefix)}"
+        recipe = f"size={self.size};overlap={self.overlap};prefix={int(self.context_prefix)}"
+        return recipe + (";sentences=1" if self.sentence_vectors else "")
 
 
 class RetrievalSettings(_Section):

@@ -1,12 +1,14 @@
 """The Chroma collection behind askdocs: open it, write chunks in batches, search it by cosine similarity.
 
 Layout of a store folder: `chroma/` (Chroma's persistent directory), `lexical/` (the BM25 index,
-see `rag.lexical`), `manifest.sqlite` (see `ingest.manifest`), `conversations.sqlite` (see `rag.memory`),
+see `rag.lexical`), `sentences.sqlite` (each chunk's sentences embedded, see `rag.sentence_vectors`),
+`manifest.sqlite` (see `ingest.manifest`), `conversations.sqlite` (see `rag.memory`),
 `write.lock` (see `rag.lock`), `models/` (assembled model files). With a Chroma server (`store.server`)
 the collection lives on the server instead and no `chroma/` folder is made; everything else stays in the
 local store folder. Every write and delete goes to both Chroma and the lexical index, so they hold the
-same chunks; a store made before the lexical index existed (or one whose index lost step, such as a
-second machine reading a server's collection) gets it rebuilt from Chroma's stored texts by
+same chunks (a file's sentence vectors, which the sync writes, are deleted with its chunks); a store
+made before the lexical index existed (or one whose index lost step, such as a second machine reading a
+server's collection) gets it rebuilt from Chroma's stored texts by
 `bring_lexical_in_step`, which only a holder of the write lock may call (`rag.components`, `ingest.sync`).
 Each chunk's metadata carries the hash of the text it was embedded from, so a sync can reuse the
 stored vector of a text it has embedded before (`stored_vectors`). The collection records the
@@ -32,6 +34,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.errors import EmbeddingMismatchError, StoreError, StorePathError
 from rag.lexical import LexicalIndex
+from rag.sentence_vectors import SentenceVectors, StoredFirst
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class StoreLayout:
         return self.root / "lexical"
 
     @property
+    def sentences_path(self) -> Path:
+        return self.root / "sentences.sqlite"
+
+    @property
     def legacy_lexical_files(self) -> list[Path]:
         """The SQLite FTS5 index that stores made before 2026-11-25 kept (replaced by `lexical/`)."""
         return [self.root / f"lexical.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
@@ -76,6 +83,7 @@ class Store:
         embeddings: Embeddings,
         layout: StoreLayout,
         lexical: LexicalIndex,
+        sentences: SentenceVectors,
         server: str = "",
     ) -> None:
         self._client = client
@@ -83,6 +91,7 @@ class Store:
         self.embeddings = embeddings
         self.layout = layout
         self.lexical = lexical
+        self.sentences = sentences
         self.server = server  # the Chroma server's URL, or "" when Chroma is embedded in the store folder
         self._chroma_lock = threading.Lock()
 
@@ -98,6 +107,10 @@ class Store:
             self._client.close()
             self._client = _persistent_client(self.layout)
             self._collection = self._client.get_collection(name)
+
+    def sentence_embed(self, texts: list[str]) -> list:
+        """Vectors of source sentences: the stored ones where there are, the rest embedded now."""
+        return StoredFirst(self.sentences, self.embeddings.embed_documents)(texts)
 
     @property
     def embedding_model(self) -> str:
@@ -151,6 +164,7 @@ class Store:
             where = {"$and": [{"path": path}, {"version": version}]}
         self._collection.delete(where=where)
         self.lexical.delete_file(path, keep_version, version)
+        self.sentences.delete_file(path, keep_version, version)
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[tuple[Document, float]]:
         """The k chunks closest to the query, with cosine similarity (1.0 is identical)."""
@@ -189,6 +203,7 @@ class Store:
 
     def close(self) -> None:
         self.lexical.close()
+        self.sentences.close()
         self._client.close()
 
 
@@ -227,11 +242,12 @@ def open_store(
             metadata={"embedding_model": embedding_model},
         )
         lexical = LexicalIndex(layout.lexical_path)
+        sentences = SentenceVectors(layout.sentences_path)
     except (OSError, ValueError, sqlite3.Error) as exc:
         raise StoreError(f"cannot open the store at {root}: {exc}") from None
     except httpx.TransportError:  # the server went away between connecting and opening the collection
         raise _unreachable(server) from None
-    store = Store(client, handle, embeddings, layout, lexical, server)
+    store = Store(client, handle, embeddings, layout, lexical, sentences, server)
     _check_embedding_model(store, embedding_model)
     return store
 

@@ -147,9 +147,14 @@ def source_windows(sources: Sequence[Passage]) -> list[Window]:
 
 
 def _passage_sentences(passage: Passage, first: int) -> list[Window]:
-    """A passage's sentences as windows numbered from `first` (PDF text unwrapped first)."""
-    spans = sentence_spans(passage.text, wrapped=passage.path.lower().endswith(".pdf"))
+    """A passage's sentences as windows numbered from `first`."""
+    spans = stored_sentences(passage.text, passage.path)
     return [Window(passage.rank, s.start, s.end, s.text, (first + i,)) for i, s in enumerate(spans)]
+
+
+def stored_sentences(text: str, path: str) -> list[Span]:
+    """The sentences of a stored chunk of the file at `path` (PDF text unwrapped first)."""
+    return sentence_spans(text, wrapped=path.lower().endswith(".pdf"))
 
 
 def support_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.ndarray:
