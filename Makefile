@@ -94,6 +94,7 @@ bench: install
 	$(PY) bench/resync.py 1000
 	$(PY) bench/query_scale.py 10000 100000 1000000
 	$(PY) bench/embed_backends.py $(EVAL_DIR)/aragog
+	$(PY) bench/sentence_vectors.py $(EVAL_DIR)/covidqa_dev
 	$(PY) bench/ask.py
 	$(PY) bench/ask_process.py
 	$(ASKDOCS) --store $(BENCH_STORE) eval $(EVAL_DIR)/covidqa_dev --json
