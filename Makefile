@@ -79,7 +79,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 clean-store:
-	rm -rf vectorstore/chroma vectorstore/manifest.sqlite vectorstore/eval
+	rm -rf vectorstore/chroma vectorstore/lexical vectorstore/sentences.sqlite* vectorstore/manifest.sqlite* vectorstore/eval
 
 # Fuzz the loaders and the settings parser with hypothesis (tests/fuzz/); not part of `make test`.
 FUZZ_MINUTES ?= 10

@@ -251,6 +251,7 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             "embedding_model": store.embedding_model,
             "files": len(manifest.all()),
             "chunks": store.count(),
+            "sentence_vectors": store.sentences.count(),
             "last_sync": manifest.last_sync(),
             "llm": settings.llm.spec,
         }

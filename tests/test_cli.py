@@ -73,7 +73,7 @@ def test_ingest_retrieve_ask_status_round_trip(docs, store):
     assert set(answer["timings"]) >= {"retrieve_ms", "total_ms"}
 
     status = run_json("status", env={"ASKDOCS_STORE": store})
-    assert status["files"] == 8 and status["chunks"] == first["chunks"]
+    assert status["files"] == 8 and status["chunks"] == first["chunks"] and status["sentence_vectors"] == 0
     assert status["embedding_model"] == "all-MiniLM-L6-v2" and status["store"] == store
 
 
