@@ -27,6 +27,7 @@ from typing import Any
 from ingest.sync import SyncReport, absolute_path, sync
 from rag.components import collection_and_manifest
 from rag.errors import DatasetError
+from rag.lock import write_lock
 from rag.retrieve import search
 from rag.settings import RetrievalSettings, Settings
 from rag.store import Store
@@ -111,13 +112,18 @@ def run_eval(
 def eval_collection(
     settings: Settings, dataset: Path, fresh: bool = False, progress: bool = False
 ) -> Iterator[tuple[Store, dict[str, Any]]]:
-    """The dataset's own collection, synced with its docs/, and the ingestion facts (chunks, seconds)."""
+    """The dataset's own collection, synced with its docs/, and the ingestion facts (chunks, seconds).
+    Its write lock is held throughout: a second evaluation of the dataset on this store is refused
+    (`StoreBusyError`) instead of syncing the same Chroma directory and index at once."""
     root = eval_store_root(settings, dataset)
     if fresh and root.exists():
         shutil.rmtree(root)
     # The dataset's own collection is embedded under the store folder, never put on a Chroma server.
     local = settings.model_copy(update={"store": settings.store.model_copy(update={"server": ""})})
-    with collection_and_manifest(local, root=root) as (store, manifest):
+    with (
+        write_lock(root, f"evaluating on {dataset.name}", retry="run one evaluation of a dataset at a time"),
+        collection_and_manifest(local, root=root) as (store, manifest),
+    ):
         started = time.perf_counter()
         report = sync([dataset / "docs"], store, manifest, settings.chunking, prune=True, progress=progress)
         yield store, _ingest_facts(dataset, report, time.perf_counter() - started)

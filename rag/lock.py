@@ -49,15 +49,18 @@ def _acquire(handle, wait_s: float) -> bool:
 
 
 @contextmanager
-def write_lock(root: Path, purpose: str, wait_s: float = 0.0) -> Iterator[None]:
-    """Hold the store's write lock; `StoreBusyError` if another writer keeps it past `wait_s` seconds."""
+def write_lock(
+    root: Path, purpose: str, wait_s: float = 0.0, retry: str = "retry with --wait SECONDS"
+) -> Iterator[None]:
+    """Hold the store's write lock; `StoreBusyError` if another writer keeps it past `wait_s` seconds
+    (its message suggests to `retry` as the caller allows)."""
     require_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     with (root / LOCK_NAME).open("a+", encoding="utf-8") as handle:
         if not _acquire(handle, wait_s):
             raise StoreBusyError(
                 f"{_holder(handle)} is writing to the store at {root}: wait for it to finish, "
-                "retry with --wait SECONDS, or use another --store"
+                f"{retry}, or use another --store"
             )
         handle.seek(0)
         handle.truncate()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import DatasetError
-from rag.evaluate import RECALL_DEPTH, load_questions, run_eval
+from rag.errors import DatasetError, StoreBusyError
+from rag.evaluate import RECALL_DEPTH, eval_store_root, load_questions, run_eval
+from rag.lock import write_lock
 from rag.settings import RetrievalSettings, Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -57,6 +58,16 @@ def test_compares_configurations_on_one_collection(settings, dataset):
     assert [r["config"] for r in result["results"]] == ["dense", "hybrid"]
     assert "lexical_ms_p50" not in result["results"][0] and "lexical_ms_p50" in result["results"][1]
     assert all(r["hit@3"] == 1.0 for r in result["results"]) and result["chunks"] > 8
+
+
+def test_a_second_evaluation_of_the_dataset_at_once_is_refused_in_one_line(settings, dataset):
+    with write_lock(eval_store_root(settings, dataset), "another evaluation"):
+        with pytest.raises(StoreBusyError) as refused:
+            run_eval(settings, dataset, k=3)
+    message = str(refused.value)
+    assert "another evaluation" in message and "run one evaluation of a dataset at a time" in message
+    assert "--wait" not in message and "\n" not in message
+    assert run_eval(settings, dataset, k=3)["questions"] == 5  # free again once the first is done
 
 
 def test_dataset_layout_is_checked(tmp_path):
