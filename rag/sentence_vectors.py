@@ -1,9 +1,10 @@
 """Sentence vectors: the sentences of every stored chunk, embedded once at ingest and kept beside it.
 
-Three question-time stages compare the question (or an answer sentence) with single source sentences:
-the sentence rerank (`rag.rerank`), the evidence for the prompt (`rag.evidence`) and the support check
-(`rag.support`). Embedding those sentences when a question comes costs ~15 ms each on this CPU (0.3 s
-for a prompt's ~25, 1-3 s for the rerank's 10 candidates); stored, they cost one SQLite look-up. The
+Two answer stages compare the question (or an answer sentence) with single source sentences: the
+evidence for the prompt (`rag.evidence`) and the support check (`rag.support`). Embedding a question's
+~25 evidence sentences when it comes costs ~0.4 s on this CPU; stored, they cost a SQLite look-up
+(measured: README, `chunking.sentence_vectors`). The sentence rerank (`rag.rerank`) compares words only:
+matching its sentences by these vectors as well was measured and gained nothing. The
 sync (`ingest.sync`) embeds each evidence sentence (`chunk_sentences`: cut as `rag.support` cuts them,
 with `rag.evidence.MIN_WORDS` content words or more) of the chunks it writes and keeps, in
 `sentences.sqlite` of the store folder:
