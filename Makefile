@@ -100,3 +100,4 @@ bench: install
 	$(ASKDOCS) --store $(BENCH_STORE) eval $(EVAL_DIR)/covidqa_dev --json
 	$(PY) bench/support_check.py $(BENCH_STORE) $(EVAL_DIR)/covidqa_dev
 	$(PY) bench/refusal.py $(BENCH_STORE) $(EVAL_DIR)/covidqa_dev
+	$(PY) bench/answer_ceiling.py $(BENCH_STORE) $(EVAL_DIR)/covidqa_dev

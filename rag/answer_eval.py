@@ -10,6 +10,9 @@ files are compared on the same questions), and reports:
   keeps), `citation_precision_gold` (checked markers of answers that contain the gold answer pointing to a
   passage that contains it too), `citation_recall` (claim sentences left with a supporting citation),
   `cited_gold_file` (answers whose cited files include a gold file);
+- where a miss comes from: `gold_in_sources` (the gold answer is in one of the sources: retrieval found
+  it), `gold_in_prompt` (it is in what the prompt showed the model: the evidence sentences kept it), and
+  `containment_given_prompt` (answers containing it, of those whose prompt held it: the model's own part);
 - refusals: `refused_answerable` (not-found replies when the answer is in the collection) and
   `refused_absent` (not-found replies when the questions' gold files are left out of the search), and
   the shares of answers that are a source sentence instead of the model's (`extracted_*`: an unsupported
@@ -139,6 +142,8 @@ def score_answer(answer: Answer, question: Question, docs: Path) -> dict[str, An
         "extracted": answer.extracted,
         "withheld": float(bool(answer.withheld)),
         "cited_gold_file": float(bool(cited_files & question.gold_files)),
+        "gold_in_sources": float(any(holds_gold(p.text, question) for p in answer.sources)),
+        "gold_in_prompt": float(any(holds_gold(p.text, question) for p in answer.shown)),
         **_citation_counts(answer, question, contained),
         "first_token_ms": answer.timings.get("first_token_ms"),
         "total_ms": answer.timings.get("total_ms"),
@@ -161,8 +166,14 @@ def _citation_counts(answer: Answer, question: Question, contained: bool) -> dic
 
 
 def _holds_gold(answer: Answer, number: int, question: Question) -> bool:
-    text = normalise_answer(answer.sources[number - 1].text)
-    return any(normalise_answer(gold)[:GOLD_PREFIX] in text for gold in question.answers)
+    return holds_gold(answer.sources[number - 1].text, question)
+
+
+def holds_gold(text: str, question: Question) -> bool:
+    """Whether `text` holds a gold answer (a long one: its first `GOLD_PREFIX` normalised characters)."""
+    normalised = normalise_answer(text)
+    wanted = [normalise_answer(gold)[:GOLD_PREFIX] for gold in question.answers]
+    return any(w and w in normalised for w in wanted)
 
 
 def _summary(answerable: list[dict[str, Any]], absent: list[dict[str, Any]]) -> dict[str, Any]:
@@ -174,6 +185,9 @@ def _summary(answerable: list[dict[str, Any]], absent: list[dict[str, Any]]) -> 
         "citation_precision_gold": _ratio(answerable, "gold_markers_right", "gold_markers"),
         "citation_recall": _ratio(answerable, "claims_cited", "claims"),
         "cited_gold_file": mean(r["cited_gold_file"] for r in answerable if not r["refused"]),
+        "gold_in_sources": mean(r["gold_in_sources"] for r in answerable),
+        "gold_in_prompt": mean(r["gold_in_prompt"] for r in answerable),
+        "containment_given_prompt": mean(r["contained"] for r in answerable if r["gold_in_prompt"]),
         "refused_answerable": mean(r["refused"] for r in answerable),
         "absent_questions": len(absent),
         "refused_absent": mean(r["refused"] for r in absent) if absent else None,

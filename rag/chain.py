@@ -80,6 +80,7 @@ class Answer:
     evidence_strength: float | None = None
     extracted: str = ""  # why the answer is a source sentence: "unsupported", "refused" ("": the model's)
     withheld: str = ""  # the model's answer, when the sources support none of it and "not found" stands in
+    shown: list[Passage] = field(default_factory=list)  # the sources as the prompt showed them (evidence)
 
     @property
     def standalone(self) -> str:
@@ -375,6 +376,7 @@ class _Run:
             self.state["evidence"].strength if "evidence" in self.state else None,
             checked.extracted if checked else "",
             checked.withheld if checked else "",
+            self.state["evidence"].passages if "evidence" in self.state else sources,
         )
 
 

@@ -7,10 +7,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.answer_eval import contains, normalise_answer, run_answer_eval, sample_questions, token_f1
+from rag.answer_eval import (
+    contains,
+    normalise_answer,
+    run_answer_eval,
+    sample_questions,
+    score_answer,
+    token_f1,
+)
+from rag.chain import Answer
 from rag.cli import app
 from rag.evaluate import Question, load_questions
 from rag.llms import build_llm
+from rag.passages import Passage
 from rag.settings import AnswerSettings, Settings
 
 DOCS = {
@@ -62,10 +71,24 @@ def test_a_run_scores_answers_citations_and_refusals(dataset, tmp_path, real_emb
     assert result["citation_precision_model"] == 1.0 and result["citation_precision_gold"] == 1.0
     assert result["citation_recall"] == 1.0 and result["cited_gold_file"] == 1.0
     assert result["refused_answerable"] == 0.0 and result["refused_absent"] == 1.0
+    assert result["gold_in_sources"] == result["gold_in_prompt"] == result["containment_given_prompt"] == 1.0
     records = result["records"]
     assert [r["absent"] for r in records] == [False, False, True, True]
     assert all(r["first_token_ms"] is not None for r in records)
+    assert [r["gold_in_sources"] for r in records] == [1.0, 1.0, 0.0, 0.0]  # left out with their files
     assert all(r["evidence_strength"] >= 0.45 for r in records[:2]) and result["extracted_answerable"] == 0.0
+
+
+def test_a_miss_is_traced_to_the_sources_the_prompt_or_the_model():
+    question = Question("1", "How much water does it hold?", frozenset({"b.txt"}), answers=("0.8 litres",))
+    whole = Passage(1, "b.txt", "/docs/b.txt", None, "", "c1", 0.9, "The lid is blue. It holds 0.8 Litres.")
+    shown = Passage(1, "b.txt", "/docs/b.txt", None, "", "c1", 0.9, "The lid is blue.")
+    answer = Answer(question.text, "The lid is blue [1].", [whole], [1], shown=[shown])
+    record = score_answer(answer, question, Path("/docs"))
+    assert record["gold_in_sources"] == 1.0 and record["gold_in_prompt"] == 0.0  # the evidence step lost it
+    missed = Answer(question.text, "Blue [1].", [whole], [1], shown=[whole])
+    record = score_answer(missed, question, Path("/docs"))
+    assert record["gold_in_prompt"] == 1.0 and record["contained"] == 0.0  # shown, and the model missed it
 
 
 def test_the_cli_prints_the_summary_and_writes_records(dataset, tmp_path):
