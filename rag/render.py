@@ -16,6 +16,7 @@ import typer
 
 from ingest.sync import SyncReport
 from rag.chain import Answer, DoneEvent, Event, SourcesEvent, TokenEvent
+from rag.citations import strip_markers
 from rag.memory import Session
 from rag.passages import Passage
 
@@ -68,7 +69,7 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
             typer.echo(event.text, nl=False)
         elif isinstance(event, DoneEvent):
             answer = event.answer
-            if answer.text != "".join(streamed).strip():
+            if _restate(answer, "".join(streamed)):
                 typer.echo(f"\n\n{_restated(answer)}:\n{answer.text}", nl=False)
             typer.echo()
             print_checked(answer.sentences, answer.sources)
@@ -77,6 +78,14 @@ def print_streamed_answer(events: Iterable[Event]) -> None:
                 typer.echo(f"note: {warning}", err=True)
         elif isinstance(event, SourcesEvent):
             _print_search(event)
+
+
+def _restate(answer: Answer, streamed: str) -> bool:
+    """Whether the finished answer is printed again after the streamed one: when its words changed, or
+    its markers did and no checked claims (each printed with its markers) follow."""
+    if answer.text == streamed.strip():
+        return False
+    return strip_markers(answer.text) != strip_markers(streamed) or not answer.sentences
 
 
 def _restated(answer: Answer) -> str:

@@ -1,5 +1,6 @@
 from ingest.sync import SyncReport
 from rag.chain import Answer, DoneEvent, SourcesEvent, TokenEvent
+from rag.citations import strip_markers
 from rag.condense import Query
 from rag.memory import ConversationStore, Turn
 from rag.passages import Passage
@@ -97,6 +98,18 @@ def test_checked_claims_are_shown_with_their_supporting_span_then_cited_and_othe
         sources.startswith(" [2] manual.pdf p.9")
         and "Also retrieved, not cited:\n [1] warranty.pdf" in sources
     )
+
+
+def test_an_answer_whose_check_only_moved_markers_is_not_printed_again(capsys):
+    words = "Descale every 8 weeks. Use the Larkspur descaler. Yes. It also cleans the milk wand."
+    answer = checked_answer()
+    assert answer.text != words and strip_markers(answer.text) == words
+    print_streamed_answer([SourcesEvent([SOURCE, OTHER]), TokenEvent(words), DoneEvent(answer)])
+    out = capsys.readouterr().out
+    assert out.startswith(f"{words}\n\nChecked against the sources:\n  ✓ [2] Descale every 8 weeks.")
+    changed = [TokenEvent("Descale it monthly [1]."), DoneEvent(answer)]  # the check changed the words
+    print_streamed_answer([SourcesEvent([SOURCE, OTHER]), *changed])
+    assert "\n\nWith citations matched to the sources:\nDescale every 8 weeks. [2]" in capsys.readouterr().out
 
 
 def test_a_not_found_answer_lists_the_closest_passages_not_sources(capsys):
