@@ -33,17 +33,13 @@ from rag.offline import apply_offline_environment  # noqa: E402
 
 apply_offline_environment()
 
-from rag.answer_eval import contains, normalise_answer, sample_questions, token_f1  # noqa: E402
+from rag.answer_eval import best_f1, contains_gold, normalise_answer, sample_questions  # noqa: E402
 from rag.evaluate import Question, eval_collection, load_questions, mean  # noqa: E402
 from rag.evidence import GAP, MemoEmbed, select_evidence  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 SPAN_WORDS = 60  # longest run of words the span oracle tries (gold answers: median 10 words on covidqa_dev)
-
-
-def best_f1(candidate: str, question: Question) -> float:
-    return max(token_f1(candidate, gold) for gold in question.answers)
 
 
 def span_oracle(sentences: list[str], question: Question) -> float:
@@ -62,7 +58,7 @@ def ceiling(question: Question, passages: list, select, limit: int) -> dict[str,
     selected = select(question.text, passages, limit=limit)
     shown = [s for p in selected.passages for s in p.text.split(GAP) if s.strip()]
     return {
-        "contained": float(any(contains(" ".join(shown), gold) for gold in question.answers)),
+        "contained": float(contains_gold(" ".join(shown), question)),
         "best_sentence_f1": best_f1(selected.best[1], question) if selected.best else 0.0,
         "oracle_sentence_f1": max((best_f1(s, question) for s in shown), default=0.0) if limit else None,
         "oracle_span_f1": span_oracle(shown, question) if limit else None,

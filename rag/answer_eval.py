@@ -64,6 +64,16 @@ def contains(text: str, gold: str) -> bool:
     return bool(wanted) and wanted in normalise_answer(text)
 
 
+def best_f1(text: str, question: Question) -> float:
+    """Token F1 of `text` against the closest of the question's gold answers."""
+    return max(token_f1(text, gold) for gold in question.answers)
+
+
+def contains_gold(text: str, question: Question) -> bool:
+    """Whether `text` contains one of the question's gold answers whole."""
+    return any(contains(text, gold) for gold in question.answers)
+
+
 def sample_questions(questions: list[Question], limit: int | None, seed: int = 0) -> list[Question]:
     """The unflagged questions with a gold answer, shuffled with `seed`, the first `limit` of them."""
     usable = [q for q in questions if q.answers and not q.flagged]
@@ -127,14 +137,14 @@ def _answer_without_gold(
 def score_answer(answer: Answer, question: Question, docs: Path) -> dict[str, Any]:
     """One answer's scores (see the module docstring)."""
     text = strip_markers(answer.text)
-    contained = any(contains(text, gold) for gold in question.answers)
+    contained = contains_gold(text, question)
     cited_files = {relative_name(Path(p.path), docs) for p in answer.sources if p.rank in answer.cited}
     return {
         "id": question.id,
         "question": question.text,
         "answer": answer.text,
         "gold": question.answers[0],
-        "f1": max(token_f1(text, gold) for gold in question.answers),
+        "f1": best_f1(text, question),
         "contained": float(contained),
         "refused": float(answer.not_found),
         "weak_evidence": float(answer.weak_evidence),
@@ -161,12 +171,8 @@ def _citation_counts(answer: Answer, question: Question, contained: bool) -> dic
         "model_markers": len(model_markers),
         "model_markers_kept": sum(1 for s, n in model_markers if n in s.cited),
         "gold_markers": len(checked_markers),
-        "gold_markers_right": sum(1 for n in checked_markers if _holds_gold(answer, n, question)),
+        "gold_markers_right": sum(holds_gold(answer.sources[n - 1].text, question) for n in checked_markers),
     }
-
-
-def _holds_gold(answer: Answer, number: int, question: Question) -> bool:
-    return holds_gold(answer.sources[number - 1].text, question)
 
 
 def holds_gold(text: str, question: Question) -> bool:
