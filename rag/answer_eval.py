@@ -8,7 +8,9 @@ files are compared on the same questions), and reports:
   (the normalised gold answer occurs in the answer), the best over the gold answers, on every question;
 - citations: `citation_precision_model` (the model's own `[n]` markers on claims that the support check
   keeps), `citation_precision_gold` (checked markers of answers that contain the gold answer pointing to a
-  passage that contains it too), `citation_recall` (claim sentences left with a supporting citation),
+  passage that contains it too), `citation_precision_stating` (the same for the markers of the sentences
+  that state the gold answer: the ones gold passages can judge, since another sentence of the answer may
+  rightly cite another passage), `citation_recall` (claim sentences left with a supporting citation),
   `cited_gold_file` (answers whose cited files include a gold file);
 - where a miss comes from: `gold_in_sources` (the gold answer is in one of the sources: retrieval found
   it), `gold_in_prompt` (it is in what the prompt showed the model: the evidence sentences kept it), and
@@ -165,6 +167,7 @@ def _citation_counts(answer: Answer, question: Question, contained: bool) -> dic
     claims = [s for s in answer.checked.sentences if s.claim] if answer.checked else []
     model_markers = [(s, n) for s in claims for n in s.model_cited]
     checked_markers = [n for s in claims for n in s.cited] if contained else []
+    stating = [n for s in claims if contains_gold(s.text, question) for n in s.cited]
     return {
         "claims": len(claims),
         "claims_cited": sum(1 for s in claims if s.cited),
@@ -172,6 +175,8 @@ def _citation_counts(answer: Answer, question: Question, contained: bool) -> dic
         "model_markers_kept": sum(1 for s, n in model_markers if n in s.cited),
         "gold_markers": len(checked_markers),
         "gold_markers_right": sum(holds_gold(answer.sources[n - 1].text, question) for n in checked_markers),
+        "stating_markers": len(stating),
+        "stating_markers_right": sum(holds_gold(answer.sources[n - 1].text, question) for n in stating),
     }
 
 
@@ -189,6 +194,7 @@ def _summary(answerable: list[dict[str, Any]], absent: list[dict[str, Any]]) -> 
         "containment": mean(r["contained"] for r in answerable),
         "citation_precision_model": _ratio(answerable, "model_markers_kept", "model_markers"),
         "citation_precision_gold": _ratio(answerable, "gold_markers_right", "gold_markers"),
+        "citation_precision_stating": _ratio(answerable, "stating_markers_right", "stating_markers"),
         "citation_recall": _ratio(answerable, "claims_cited", "claims"),
         "cited_gold_file": mean(r["cited_gold_file"] for r in answerable if not r["refused"]),
         "gold_in_sources": mean(r["gold_in_sources"] for r in answerable),

@@ -40,6 +40,7 @@ PAIR_MARGIN = 0.02  # how much better two neighbouring sentences must support a 
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _NUMBER = re.compile(r"[0-9]")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_QUANTITY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")  # a count or measure: digits only ("3a", "229e" name things)
 _NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
     zip(
         "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty".split(),
@@ -183,21 +184,29 @@ def cosine_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.
 @dataclass(frozen=True)
 class _Terms:
     """A text's content words, stemmed ("descaled" and "descale" match), number words as digits, and its
-    quantities: (number, the word after it)."""
+    quantities: (number, the word after it), a number that ends a name ("SAB-301") not counted."""
 
     words: frozenset[str]
     quantities: frozenset[tuple[str, str]]
 
     @classmethod
     def of(cls, text: str) -> _Terms:
-        tokens = [_NUMBER_WORDS.get(t) or _stem(t) for t in _TOKEN.findall(text.lower())]
+        found = list(_TOKEN.finditer(text.lower()))
+        tokens = [_NUMBER_WORDS.get(m.group()) or _stem(m.group()) for m in found]
+        counts = [_QUANTITY.fullmatch(t) and not _in_name(m) for t, m in zip(tokens, found, strict=True)]
         quantities = {
             (number, unit)
-            for number, unit in zip(tokens, tokens[1:], strict=False)
-            if _NUMBER.search(number) and unit.isalpha() and unit not in _STOPWORDS
+            for number, unit, counted in zip(tokens, tokens[1:], counts, strict=False)
+            if counted and unit.isalpha() and unit not in _STOPWORDS
         }
         words = {_NUMBER_WORDS.get(w) or _stem(w) for w in content_words(text)}
         return cls(frozenset(words), frozenset(quantities))
+
+
+def _in_name(number: re.Match[str]) -> bool:
+    """Whether the number ends a name ("SAB-301", "COVID-19", "HIV/1"): not a count of the word after it."""
+    start, text = number.start(), number.string
+    return start >= 2 and text[start - 1] in "-/" and text[start - 2].isalpha()
 
 
 def stems(text: str) -> frozenset[str]:

@@ -21,6 +21,7 @@ from rag.evaluate import Question, load_questions
 from rag.llms import build_llm
 from rag.passages import Passage
 from rag.settings import AnswerSettings, Settings
+from rag.support import CheckedAnswer, CheckedSentence
 
 DOCS = {
     "boiler.txt": "The Nimbus K2 boiler holds 0.8 litres of water. Its lid is made of blue steel.",
@@ -69,6 +70,7 @@ def test_a_run_scores_answers_citations_and_refusals(dataset, tmp_path, real_emb
     assert result["questions"] == 2 and result["absent_questions"] == 2
     assert result["containment"] == 1.0 and 0.4 < result["f1"] < 1.0  # a whole sentence holds the answer
     assert result["citation_precision_model"] == 1.0 and result["citation_precision_gold"] == 1.0
+    assert result["citation_precision_stating"] == 1.0
     assert result["citation_recall"] == 1.0 and result["cited_gold_file"] == 1.0
     assert result["refused_answerable"] == 0.0 and result["refused_absent"] == 1.0
     assert result["gold_in_sources"] == result["gold_in_prompt"] == result["containment_given_prompt"] == 1.0
@@ -89,6 +91,22 @@ def test_a_miss_is_traced_to_the_sources_the_prompt_or_the_model():
     missed = Answer(question.text, "Blue [1].", [whole], [1], shown=[whole])
     record = score_answer(missed, question, Path("/docs"))
     assert record["gold_in_prompt"] == 1.0 and record["contained"] == 0.0  # shown, and the model missed it
+
+
+def test_only_the_sentence_stating_the_gold_answer_is_judged_by_gold_passages():
+    question = Question("1", "How much water does it hold?", frozenset({"b.txt"}), answers=("0.8 litres",))
+    gold = Passage(1, "b.txt", "/docs/b.txt", None, "", "c1", 0.9, "It holds 0.8 litres.")
+    other = Passage(2, "b.txt", "/docs/b.txt", None, "", "c2", 0.8, "The lid is blue steel.")
+    checked = CheckedAnswer(
+        [
+            CheckedSentence("It holds 0.8 litres.", (1,), (1,)),
+            CheckedSentence("The lid is made of blue steel.", (2,), (2,)),
+        ]
+    )
+    answer = Answer(question.text, checked.text, [gold, other], [1, 2], checked=checked)
+    record = score_answer(answer, question, Path("/docs"))
+    assert (record["gold_markers"], record["gold_markers_right"]) == (2, 1)  # the lid's marker counts
+    assert (record["stating_markers"], record["stating_markers_right"]) == (1, 1)
 
 
 def test_the_cli_prints_the_summary_and_writes_records(dataset, tmp_path):

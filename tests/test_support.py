@@ -117,6 +117,19 @@ def test_a_quantity_the_source_gives_another_number_is_not_supported(real_embedd
     assert right.sentences[0].supported and right.cited == [1]
 
 
+def test_a_number_that_ends_a_name_is_not_a_quantity(real_embeddings):
+    text = "The trial conducted in the United States in 2017 demonstrated SAB-301 to be safe at single doses."
+    source = Passage(1, "t.txt", "/docs/t.txt", None, "", "c1", 0.5, text)
+
+    def check(answer: str):
+        return check_answer(answer, [source], real_embeddings.embed_documents)
+
+    named = check("The trial on SAB-301 demonstrated it to be safe at single doses [1].")
+    counted = check("The trial in 2016 demonstrated it to be safe at single doses [1].")
+    assert named.sentences[0].supported and named.cited == [1]  # "301 demonstrated" is no count of 2017's
+    assert not counted.sentences[0].supported  # a year the source does not give
+
+
 def test_words_match_by_stem(check):
     checked = check("The machine should be descaled every 8 weeks [1].")  # below the threshold unstemmed
     assert checked.sentences[0].supported and checked.cited == [1]
