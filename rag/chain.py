@@ -12,7 +12,8 @@ called: the answer is the not-found reply, with the closest passages as (uncited
 model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
 (a small model refuses some questions its sources answer word for word). An answer the sources support
 none of is withheld, and the not-found reply stands in for it, when the closest sentence's strength is
-below `withhold_unsupported`.
+below `withhold_unsupported` and none of its claims comes within reach of support (`withhold_support`:
+a near miss is more often a paraphrase the check does not see than an answer from elsewhere).
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -164,6 +165,7 @@ def build_chain(
     extractive_fallback: bool = False,
     strong_evidence: float = 0.0,
     withhold_unsupported: float = 0.0,
+    withhold_support: float = 1.0,
 ) -> Runnable:
     """{"question", "history"?} in; `history` (trimmed), `query`, `retrieved`, `sources`, `answer` out.
 
@@ -175,7 +177,8 @@ def build_chain(
     source sentence closest to the question (needs `evidence`); so is the model's own not-found reply
     when the closest sentence's strength is at least `strong_evidence` (0: never). Otherwise an answer
     the sources support none of is withheld and the reply is "not found" when the closest sentence's
-    strength is below `withhold_unsupported` (0: never; needs `evidence`).
+    strength is below `withhold_unsupported` (0: never; needs `evidence`) and no claim's support score
+    reaches `withhold_support` (1: whatever the scores).
     The answer streams; everything before it arrives whole, sources before the first token, and `checked`
     after the last token."""
     generate = (
@@ -209,7 +212,10 @@ def build_chain(
         )
         .assign(
             checked=lambda x: _check(
-                checker, x, _Unsupported(extractive_fallback, withhold_unsupported), strong_evidence
+                checker,
+                x,
+                _Unsupported(extractive_fallback, withhold_unsupported, withhold_support),
+                strong_evidence,
             )
         )
     )
@@ -231,15 +237,17 @@ class Checked:
 @dataclass(frozen=True)
 class _Unsupported:
     """What becomes of an answer the sources support none of: the closest source sentence (`extract`),
-    else "not found" when the evidence is weaker than `withhold_below`, else the answer with its claims
-    marked unsupported."""
+    else "not found" when the evidence is weaker than `withhold_below` and no claim's support score
+    reaches `support_below`, else the answer with its claims marked unsupported."""
 
     extract: bool = False
     withhold_below: float = 0.0
+    support_below: float = 1.0
 
-    def withholds(self, evidence: Selected) -> bool:
+    def withholds(self, evidence: Selected, checked: CheckedAnswer) -> bool:
         strength = evidence.strength
-        return self.withhold_below > 0 and strength is not None and strength < self.withhold_below
+        weak = self.withhold_below > 0 and strength is not None and strength < self.withhold_below
+        return weak and checked.closest < self.support_below
 
 
 def _check(
@@ -262,7 +270,7 @@ def _check(
         return Checked(checked.text, checked, _ms_since(start))
     if unsupported.extract and evidence.best is not None:
         return _extract(checker, sources, evidence, start, "unsupported")
-    if unsupported.withholds(evidence):
+    if unsupported.withholds(evidence, checked):
         return Checked(NOT_FOUND, ms=_ms_since(start), withheld=checked.text)
     return Checked(checked.text, checked, _ms_since(start))
 

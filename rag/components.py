@@ -133,4 +133,5 @@ def answer_chain(
         extractive_fallback=answers.extractive_fallback and answers.check_citations,
         strong_evidence=answers.strong_evidence,
         withhold_unsupported=answers.withhold_unsupported if answers.check_citations else 0.0,
+        withhold_support=answers.withhold_support,
     )

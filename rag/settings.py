@@ -131,6 +131,9 @@ class AnswerSettings(_Section):
     withhold_unsupported: float = Field(
         0.55, ge=0.0, le=1.0
     )  # unsupported answer, weaker evidence: not found
+    withhold_support: float = Field(
+        0.55, ge=0.0, le=1.0
+    )  # ... unless a claim's support comes this near (1: off)
 
 
 class UISettings(_Section):

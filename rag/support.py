@@ -76,6 +76,7 @@ class CheckedSentence:
     evidence: tuple[Evidence, ...] = ()
     claim: bool = True
     after: str = " "  # what separated it from the next sentence in the answer (a space or line breaks)
+    closest: float = 0.0  # the best support score of any source span, reaching the threshold or not
 
     @property
     def supported(self) -> bool:
@@ -108,6 +109,11 @@ class CheckedAnswer:
     @property
     def unsupported(self) -> list[CheckedSentence]:
         return [s for s in self.sentences if not s.supported]
+
+    @property
+    def closest(self) -> float:
+        """How near the best-supported claim came to a source span (0 without claims)."""
+        return max((s.closest for s in self.sentences if s.claim), default=0.0)
 
 
 def _with_markers(sentence: CheckedSentence) -> str:
@@ -256,11 +262,15 @@ def check_answer(
     scores = iter(support_scores(claims, windows, embed) if claims and windows else [])
     checked = []
     for span, text, claim, after in zip(spans, texts, is_claim, _separators(answer, spans), strict=True):
-        evidence = _evidence(next(scores), windows, threshold) if claim and windows else []
+        row = next(scores) if claim and windows else np.zeros(1)
+        evidence = _evidence(row, windows, threshold) if claim and windows else []
         model_cited = tuple(cited_numbers(span.text, valid=len(sources) + 99))
         unchecked = tuple(n for n in model_cited if n <= len(sources))  # too short to check: kept if valid
         markers = _checked_markers(model_cited, evidence) if claim else unchecked
-        checked.append(CheckedSentence(text, model_cited, markers, tuple(evidence), claim, after))
+        sentence = CheckedSentence(
+            text, model_cited, markers, tuple(evidence), claim, after, float(row.max())
+        )
+        checked.append(sentence)
     return CheckedAnswer(checked)
 
 

@@ -245,6 +245,33 @@ def test_an_unsupported_answer_falls_back_to_the_closest_source_sentence(real_em
     assert ask(both, "How long does shipping take?").extracted == "unsupported"  # the sentence comes first
 
 
+def test_an_unsupported_answer_near_support_is_kept_marked_not_withheld(real_embeddings):
+    passages = [
+        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "Shipping to Norway takes five working days.")
+    ]
+    near = "Deliveries to Norway arrive within a working week."  # a paraphrase the check misses
+    embed = real_embeddings.embed_documents
+    checked = check_answer(near, passages, embed)
+    assert not checked.sentences[0].supported and 0.3 < checked.closest < 0.6
+    options = {
+        "checker": partial(check_answer, embed=embed),
+        "evidence": partial(select_evidence, embed=embed, limit=0),
+        "withhold_unsupported": 1.0,
+    }
+
+    def answer(withhold_support: float):
+        llm = FakeListChatModel(responses=[near])
+        chain = build_chain(
+            lambda q: passages, llm, Budget(4096, 256), **options, withhold_support=withhold_support
+        )
+        return ask(chain, "How long does shipping to Norway take?")
+
+    assert answer(1.0).not_found  # whatever the scores: withheld
+    kept = answer(checked.closest)  # it comes this near: kept, its claim marked unsupported
+    assert not kept.not_found and kept.text == near and kept.checked.unsupported
+    assert answer(checked.closest + 0.01).not_found
+
+
 def test_a_supported_answer_is_not_withheld(sample_store, real_embeddings):
     llm = FakeListChatModel(
         responses=["The drip tray is dishwasher-safe on the top rack [4]. Bananas are yellow [1]."]
