@@ -262,8 +262,9 @@ def check_answer(
     scores = iter(support_scores(claims, windows, embed) if claims and windows else [])
     checked = []
     for span, text, claim, after in zip(spans, texts, is_claim, _separators(answer, spans), strict=True):
-        row = next(scores) if claim and windows else np.zeros(1)
-        evidence = _evidence(row, windows, threshold) if claim and windows else []
+        scored = claim and bool(windows)
+        row = next(scores) if scored else np.zeros(1)  # no spans to score: closest 0
+        evidence = _evidence(row, windows, threshold) if scored else []
         model_cited = tuple(cited_numbers(span.text, valid=len(sources) + 99))
         unchecked = tuple(n for n in model_cited if n <= len(sources))  # too short to check: kept if valid
         markers = _checked_markers(model_cited, evidence) if claim else unchecked
