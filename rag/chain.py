@@ -5,7 +5,9 @@
     a filler opening (`rag.openers`) ─► check each sentence's citations against the sources (`rag.support`)
 
 Optionally the prompt shows only the sentences of the sources closest to the question (`rag.evidence`);
-the sources listed and checked stay the whole passages.
+the sources listed and checked stay the whole passages. Without a chat model (`--llm extractive`) the
+answer is the source sentence closest to the question, quoted with its `[n]`, and a follow-up is
+condensed by joining it to the previous question.
 
 When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
 called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
@@ -155,7 +157,7 @@ class Budget:
 
 def build_chain(
     retriever: Retriever,
-    llm: BaseChatModel,
+    llm: BaseChatModel | None,
     budget: Budget,
     condense: CondenseMode = "auto",
     checker: Checker | None = None,
@@ -179,21 +181,9 @@ def build_chain(
     the sources support none of is withheld and the reply is "not found" when the closest sentence's
     strength is below `withhold_unsupported` (0: never; needs `evidence`) and no claim's support score
     reaches `withhold_support` (1: whatever the scores).
+    Without `llm` the answer quotes the closest source sentence (needs `evidence`).
     The answer streams; everything before it arrives whole, sources before the first token, and `checked`
     after the last token."""
-    generate = (
-        RunnableLambda(
-            lambda x: {
-                "sources": format_sources(x["evidence"].passages),
-                "question": x["query"].text,
-                "history": x["history"],
-            }
-        )
-        | prompt
-        | llm
-        | StrOutputParser()
-        | RunnableGenerator(strip_filler_opening)
-    )
     return (
         RunnablePassthrough.assign(
             history=lambda x: trim_history(x.get("history") or [], budget.history_limit, budget.count_tokens)
@@ -207,7 +197,8 @@ def build_chain(
         .assign(evidence=lambda x: _select(evidence, x["query"].text, x["sources"]))
         .assign(
             answer=RunnableBranch(
-                (partial(_nothing_to_answer_from, min_evidence=min_evidence), lambda _: NOT_FOUND), generate
+                (partial(_nothing_to_answer_from, min_evidence=min_evidence), lambda _: NOT_FOUND),
+                _generator(llm, prompt),
             )
         )
         .assign(
@@ -219,6 +210,33 @@ def build_chain(
             )
         )
     )
+
+
+def _generator(llm: BaseChatModel | None, prompt: ChatPromptTemplate) -> Runnable:
+    """The answer's tokens from the chat model, without a filler opening; without a model, the quote."""
+    if llm is None:
+        return RunnableLambda(lambda x: _quote(x["evidence"]))
+    return (
+        RunnableLambda(
+            lambda x: {
+                "sources": format_sources(x["evidence"].passages),
+                "question": x["query"].text,
+                "history": x["history"],
+            }
+        )
+        | prompt
+        | llm
+        | StrOutputParser()
+        | RunnableGenerator(strip_filler_opening)
+    )
+
+
+def _quote(evidence: Selected) -> str:
+    """The source sentence closest to the question with its `[n]`, or the not-found reply."""
+    if evidence.best is None:
+        return NOT_FOUND
+    number, sentence = evidence.best
+    return f"{sentence} [{number}]"
 
 
 @dataclass(frozen=True)
@@ -277,8 +295,7 @@ def _check(
 
 def _extract(checker: Checker, sources: list[Passage], evidence: Selected, start: float, why: str) -> Checked:
     """The closest source sentence as the answer, checked too (its span is highlighted)."""
-    number, sentence = evidence.best  # set: `_is_strong` or the caller saw it
-    checked = checker(f"{sentence} [{number}]", sources)
+    checked = checker(_quote(evidence), sources)  # evidence.best is set: `_is_strong` or the caller saw it
     return Checked(checked.text, checked, _ms_since(start), why)
 
 

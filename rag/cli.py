@@ -129,7 +129,8 @@ def retrieve_command(
 
 
 LlmOption = Annotated[
-    str | None, typer.Option("--llm", help="fake, llamacpp, llamacpp:PATH.gguf, ollama:MODEL")
+    str | None,
+    typer.Option("--llm", help="llamacpp, llamacpp:PATH.gguf, ollama:MODEL, extractive (no model) or fake"),
 ]
 SessionOption = Annotated[
     str | None, typer.Option("--session", "-s", help="Continue this stored conversation (id or prefix).")

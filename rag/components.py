@@ -114,6 +114,7 @@ def answer_chain(
     selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences, rarity=rarity)
     uses_evidence = any(
         [
+            model.chat is None,  # no generator: the answer is the closest evidence sentence
             answers.evidence_sentences,
             answers.min_evidence,
             answers.extractive_fallback,

@@ -4,9 +4,10 @@
 
 `plan_condense` is a cheap rule check (no model): with no history, or a question that names its own
 subject, the question is used as it is and the extra call is skipped. Otherwise `build_condenser` asks the
-chat model for a one-line rewrite and checks it; an unusable rewrite falls back to the previous question
-joined with the follow-up. A rewrite that repeats the question is kept: on the follow-up benchmark the
-joined fallback retrieved no better than the bare question. This module does not retrieve.
+chat model for a one-line rewrite and checks it; an unusable rewrite (or no model at all) falls back to
+the previous question joined with the follow-up. A rewrite that repeats the question is kept: on the
+follow-up benchmark the joined fallback retrieved no better than the bare question. This module does not
+retrieve.
 """
 
 from __future__ import annotations
@@ -96,8 +97,14 @@ def fallback_rewrite(question: str, history: Sequence[BaseMessage]) -> str:
     return f"{previous} {question}".strip()
 
 
-def build_condenser(llm: BaseChatModel) -> Runnable:
-    """{"question", "history", "plan": Query} in; the plan with its text rewritten (and timed) out."""
+def build_condenser(llm: BaseChatModel | None) -> Runnable:
+    """{"question", "history", "plan": Query} in; the plan with its text rewritten (and timed) out.
+    Without a model (`--llm extractive`) the rewrite is the fallback: the previous question joined
+    with the follow-up."""
+    if llm is None:
+        return RunnableLambda(
+            lambda x: replace(x["plan"], text=fallback_rewrite(x["question"], x["history"]))
+        )
     rewrite = (
         RunnableLambda(
             lambda x: {"conversation": format_conversation(x["history"]), "question": x["question"]}

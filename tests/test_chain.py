@@ -346,3 +346,33 @@ def test_a_refusal_is_overruled_only_by_evidence_at_least_as_strong_as_the_setti
     assert overruled.extracted == "refused" and overruled.to_json()["extracted"] == "refused"
     assert overruled.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
     assert "the model found no answer" in overruled.warnings[0]
+
+
+def test_without_a_model_the_answer_quotes_the_closest_source_sentence(real_embeddings):
+    passages = [
+        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. The kettle weighs 900 grams."),
+        Passage(
+            2, "b.md", "/d/b.md", None, "", "c2", 0.8, "Our shop opened in 1990. Shipping takes two days."
+        ),
+    ]
+    embed = real_embeddings.embed_documents
+    chain = build_chain(
+        lambda q: passages,
+        None,
+        Budget(4096, 256),
+        checker=partial(check_answer, embed=embed),
+        evidence=partial(select_evidence, embed=embed, limit=6),
+        min_evidence=0.37,
+    )
+    events = list(stream_answer(chain, "How long does shipping take?"))
+    answer = events[-1].answer
+    assert [e.text for e in events if isinstance(e, TokenEvent)] == ["Shipping takes two days. [2]"]
+    assert answer.text == "Shipping takes two days. [2]" and answer.cited == [2] and answer.extracted == ""
+    assert answer.sentences[0]["supported"] and answer.timings["first_token_ms"] > 0
+    assert answer.sentences[0]["evidence"][0]["start"] == passages[1].text.index("Shipping")
+    assert ask(chain, "Who won the 1998 world cup?").not_found  # below min_evidence: no quote
+    follow_up = ask(
+        chain, "And what does it weigh?", history_messages([("Is the kettle's lid blue?", "Yes.")])
+    )
+    assert follow_up.standalone == "Is the kettle's lid blue? And what does it weigh?"
+    assert follow_up.text == "The kettle weighs 900 grams. [1]"

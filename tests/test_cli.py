@@ -200,6 +200,15 @@ def test_a_conversation_continues_in_a_new_process(ingested):
     assert session not in run("--store", ingested, "history").stdout
 
 
+def test_ask_without_a_model_quotes_a_source_sentence(ingested):
+    answer = run_json("--store", ingested, "ask", "Where do I send a warranty claim?", "--llm", "extractive")
+    assert answer["answer"] == f"Send an email to claims@larkspur.example. [{answer['cited'][0]}]"
+    assert "Send an email to claims@larkspur.example." in answer["sources"][answer["cited"][0] - 1]["text"]
+    assert answer["sentences"][0]["supported"] and answer["extracted"] == ""
+    refused = run_json("--store", ingested, "ask", "What is the capital of France?", "--llm", "extractive")
+    assert refused["not_found"] and refused["cited"] == []
+
+
 def test_chat_in_the_terminal_keeps_the_thread(ingested):
     script = "How do I descale the machine?\nHow often should I do that?\n/sessions\n/quit\n"
     result = subprocess.run(

@@ -72,3 +72,10 @@ def test_condenser_sends_the_transcript_and_returns_the_timed_rewrite():
     messages, stop = seen[0]
     assert stop == ["\n"] and "User: How long is the warranty" in messages[-1].content
     assert "Assistant: Two years." in messages[-1].content  # old citation markers are gone
+
+
+def test_without_a_model_a_follow_up_is_joined_to_the_previous_question():
+    plan = plan_condense("What does it not cover?", HISTORY)
+    query = build_condenser(None).invoke({"question": plan.text, "history": HISTORY, "plan": plan})
+    assert query.text == "How long is the warranty on the Nimbus K2? What does it not cover?"
+    assert query.condensed and query.reason == plan.reason

@@ -12,6 +12,7 @@ from rag.settings import LLMSettings
     ("spec", "parsed"),
     [
         ("fake", ("fake", "")),
+        ("extractive", ("extractive", "")),
         ("llamacpp", ("llamacpp", "")),
         ("llamacpp:/m/x.gguf", ("llamacpp", "/m/x.gguf")),
         ("/m/model.GGUF", ("llamacpp", "/m/model.GGUF")),
@@ -64,3 +65,9 @@ def test_the_fake_backend_reports_the_configured_context(tmp_path):
     loaded = build_llm("fake", LLMSettings(n_ctx=2048), tmp_path)
     assert isinstance(loaded.chat, FakeChatModel) and loaded.n_ctx == 2048
     assert loaded.count_tokens("abc def") >= 2
+
+
+def test_the_extractive_backend_loads_no_model(tmp_path):
+    loaded = build_llm("extractive", LLMSettings(n_ctx=2048), tmp_path)
+    assert loaded.chat is None and loaded.n_ctx == 2048
+    assert list(tmp_path.iterdir()) == []  # nothing assembled, nothing loaded

@@ -84,6 +84,15 @@ def test_asking_streams_an_answer_with_sources(tmp_path, monkeypatch, store):
     assert at.sidebar.button(key=f"session-{session_id}").label.startswith("What is the price")
 
 
+def test_without_a_model_the_page_answers_with_a_highlighted_quote(tmp_path, monkeypatch, store):
+    at = page(tmp_path, monkeypatch, store, llm="extractive")
+    at.chat_input[0].set_value("Where do I send a warranty claim?").run()
+    assert not at.exception and not at.error
+    body = texts(at.chat_message[1].markdown)
+    assert "Send an email to claims@larkspur.example." in body
+    assert "<mark>Send an email to claims@larkspur.example.</mark>" in html.unescape(body)
+
+
 def test_the_model_is_loaded_when_the_page_opens_not_at_the_first_question(tmp_path, monkeypatch, store):
     import rag.components
 

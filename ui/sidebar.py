@@ -197,7 +197,8 @@ def render_settings(settings: Settings) -> None:
         spec = st.text_input(
             "Model",
             settings.llm.spec,
-            help="llamacpp (packaged default), llamacpp:PATH.gguf, ollama:MODEL, fake",
+            help="llamacpp (packaged default), llamacpp:PATH.gguf, ollama:MODEL, "
+            "extractive (quotes the closest source sentence, no generator), fake",
         )
         url = st.text_input("Ollama URL", settings.llm.ollama_url)
         k = st.number_input("Sources per answer (k)", 1, 100, settings.retrieval.k)

@@ -1,9 +1,11 @@
 """Chat model backends, named by a spec string.
 
-    fake                    the deterministic extractive model shipped for tests and offline demos
     llamacpp                the packaged default GGUF (assembled once into the store's models/ folder)
     llamacpp:PATH.gguf      any local GGUF file (a bare PATH.gguf works too)
     ollama:MODEL            a model served by Ollama at llm.ollama_url
+    extractive              no generator: the answer quotes the source sentence closest to the question
+                            (`rag.chain`), with its citation; instant, and every word is the document's
+    fake                    the deterministic extractive model shipped for tests and offline demos
 
 One small module per backend; each imports its library only when used. Each loaded model comes with the
 context window it really has (the configured one, capped by the model's own limit) and a token counter
@@ -25,14 +27,15 @@ from rag.settings import LLMSettings
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A chat model ready to answer, with its real context window and a way to count its tokens."""
+    """A chat model ready to answer, with its real context window and a way to count its tokens.
+    `chat` is None for `extractive`: no generator, the chain quotes the closest source sentence."""
 
-    chat: BaseChatModel
+    chat: BaseChatModel | None
     n_ctx: int
     count_tokens: TokenCounter = estimate_tokens
 
 
-BACKENDS = ("fake", "llamacpp", "ollama")
+BACKENDS = ("extractive", "fake", "llamacpp", "ollama")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -43,7 +46,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     provider, _, model = spec.partition(":")
     if provider not in BACKENDS:
         raise UnknownBackendError(
-            f"unknown model backend '{spec}': use fake, llamacpp, llamacpp:PATH.gguf or ollama:MODEL"
+            f"unknown model backend '{spec}': "
+            "use llamacpp, llamacpp:PATH.gguf, ollama:MODEL, extractive or fake"
         )
     if provider == "ollama" and not model:
         raise UnknownBackendError("ollama needs a model name: use ollama:MODEL, e.g. ollama:llama3.2")
@@ -53,6 +57,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
 def build_llm(spec: str, settings: LLMSettings, models_dir: Path) -> LoadedModel:
     """Build the chat model a spec names (loading weights where the backend has them)."""
     provider, model = parse_spec(spec)
+    if provider == "extractive":
+        return LoadedModel(None, settings.n_ctx)
     if provider == "fake":
         from rag.llms.fake import FakeChatModel
 
