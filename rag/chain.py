@@ -43,7 +43,7 @@ from langchain_core.runnables import (
     RunnablePassthrough,
 )
 
-from rag.citations import cited_numbers
+from rag.citations import cited_numbers, strip_references
 from rag.condense import CondenseMode, Query, build_condenser, plan_condense
 from rag.evidence import Selected
 from rag.history import trim_history
@@ -232,11 +232,12 @@ def _generator(llm: BaseChatModel | None, prompt: ChatPromptTemplate) -> Runnabl
 
 
 def _quote(evidence: Selected) -> str:
-    """The source sentence closest to the question with its `[n]`, or the not-found reply."""
+    """The source sentence closest to the question with its `[n]` (and no bracketed references of the
+    document's own, which would read as citations), or the not-found reply."""
     if evidence.best is None:
         return NOT_FOUND
     number, sentence = evidence.best
-    return f"{sentence} [{number}]"
+    return f"{strip_references(sentence).strip()} [{number}]"
 
 
 @dataclass(frozen=True)

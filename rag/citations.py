@@ -1,5 +1,7 @@
 """Citation markers in an answer: read the `[n]` numbers, strip them, and the content words of a text
-(what the support check and the sources view compare).
+(what the support check and the sources view compare). A document's own numbered references ("... in
+2020 [26] that ...", "[5-7]") look like markers; `strip_references` removes both kinds, so that neither
+counts as a number a text states.
 
 This module does not judge whether a marker is right; `rag.support` checks each sentence against the
 sources.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_REFERENCE = re.compile(r"\s*\[\d+(?:\s*[-–,]\s*\d+)*\]")  # [3], [3, 4], [5-7]: a marker or a reference
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its of on or that the their "
@@ -25,6 +28,12 @@ def content_words(text: str) -> set[str]:
 def strip_markers(text: str) -> str:
     """The text without its `[n]` markers (for history, where old source numbers mean nothing)."""
     return " ".join(re.sub(rf"\s*{_MARKER.pattern}", "", text).split())
+
+
+def strip_references(text: str) -> str:
+    """The text without bracketed numbers: our `[n]` markers in an answer, the document's own references
+    in a source; spacing is otherwise kept (offsets into a sentence are not needed after this)."""
+    return _REFERENCE.sub("", text)
 
 
 def cited_numbers(text: str, valid: int) -> list[int]:

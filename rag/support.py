@@ -10,7 +10,8 @@ answer sentence when the mean of two measures reaches `SUPPORT_THRESHOLD`:
 
 A span that lacks a number the sentence states never supports it ("costs 120" is not "costs 9.50"), nor
 does one that gives a quantity of the sentence another number ("lasts three years" vs "during these two
-years … the three systems"; number words count as digits).
+years … the three systems"; number words count as digits). A source's own bracketed references ("in
+2020 [26] that") are not numbers it states.
 
 The threshold was measured on covidqa_dev (README, "Answer quality"). Then the citations are fixed: a
 sentence keeps the `[n]` markers whose source supports it; a marker pointing to a source that doesn't is
@@ -31,13 +32,12 @@ from typing import Any
 import numpy as np
 import snowballstemmer
 
-from rag.citations import cited_numbers, content_words
+from rag.citations import cited_numbers, content_words, strip_references
 from rag.passages import Passage
 from rag.sentences import Span, sentence_spans
 
 SUPPORT_THRESHOLD = 0.6  # mean of cosine and word coverage (measured: README, "Answer quality")
 PAIR_MARGIN = 0.02  # how much better two neighbouring sentences must support a claim than one alone
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _NUMBER = re.compile(r"[0-9]")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _QUANTITY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")  # a count or measure: digits only ("3a", "229e" name things)
@@ -190,13 +190,15 @@ def cosine_scores(claims: list[str], windows: list[Window], embed: Embed) -> np.
 @dataclass(frozen=True)
 class _Terms:
     """A text's content words, stemmed ("descaled" and "descale" match), number words as digits, and its
-    quantities: (number, the word after it), a number that ends a name ("SAB-301") not counted."""
+    quantities: (number, the word after it), a number that ends a name ("SAB-301") not counted. Bracketed
+    numbers are left out: a source's own references ("in 2020 [26] that") are neither words nor counts."""
 
     words: frozenset[str]
     quantities: frozenset[tuple[str, str]]
 
     @classmethod
     def of(cls, text: str) -> _Terms:
+        text = strip_references(text)
         found = list(_TOKEN.finditer(text.lower()))
         tokens = [_NUMBER_WORDS.get(m.group()) or _stem(m.group()) for m in found]
         counts = [_QUANTITY.fullmatch(t) and not _in_name(m) for t, m in zip(tokens, found, strict=True)]
@@ -255,7 +257,7 @@ def check_answer(
 ) -> CheckedAnswer:
     """The answer's sentences with their citations checked against the sources (see the module docstring)."""
     spans = sentence_spans(answer)
-    texts = [_MARKERS.sub("", s.text).strip() for s in spans]
+    texts = [strip_references(s.text).strip() for s in spans]
     is_claim = [len(content_words(t)) >= 2 for t in texts]
     windows = source_windows(sources)
     claims = [t for t, claim in zip(texts, is_claim, strict=True) if claim]

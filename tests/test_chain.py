@@ -352,7 +352,7 @@ def test_without_a_model_the_answer_quotes_the_closest_source_sentence(real_embe
     passages = [
         Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. The kettle weighs 900 grams."),
         Passage(
-            2, "b.md", "/d/b.md", None, "", "c2", 0.8, "Our shop opened in 1990. Shipping takes two days."
+            2, "b.md", "/d/b.md", None, "", "c2", 0.8, "Our shop opened in 1990. Shipping takes two days [4]."
         ),
     ]
     embed = real_embeddings.embed_documents
@@ -366,6 +366,7 @@ def test_without_a_model_the_answer_quotes_the_closest_source_sentence(real_embe
     )
     events = list(stream_answer(chain, "How long does shipping take?"))
     answer = events[-1].answer
+    # the document's own reference "[4]" is no citation of ours: the quote leaves it out
     assert [e.text for e in events if isinstance(e, TokenEvent)] == ["Shipping takes two days. [2]"]
     assert answer.text == "Shipping takes two days. [2]" and answer.cited == [2] and answer.extracted == ""
     assert answer.sentences[0]["supported"] and answer.timings["first_token_ms"] > 0

@@ -1,4 +1,4 @@
-from rag.citations import cited_numbers, content_words, strip_markers
+from rag.citations import cited_numbers, content_words, strip_markers, strip_references
 
 
 def test_cited_numbers():
@@ -11,6 +11,12 @@ def test_strip_markers():
         strip_markers("Descale every 8 weeks [1]. It costs 9.50 [2, 3].")
         == "Descale every 8 weeks. It costs 9.50."
     )
+
+
+def test_strip_references_removes_markers_and_a_documents_own_references():
+    text = "Reported on 22 January 2020 [26] that it found 4000 cases [5-7], [12, 13] and [8–9] [1]."
+    assert strip_references(text) == "Reported on 22 January 2020 that it found 4000 cases, and."
+    assert strip_references("x = [0, 1] but [a] and [2b] stay") == "x = but [a] and [2b] stay"
 
 
 def test_content_words_keep_numbers_and_drop_stopwords():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from rag.citations import strip_references
 from rag.passages import Passage
 from rag.support import check_answer
 
@@ -128,6 +129,19 @@ def test_a_number_that_ends_a_name_is_not_a_quantity(real_embeddings):
     counted = check("The trial in 2016 demonstrated it to be safe at single doses [1].")
     assert named.sentences[0].supported and named.cited == [1]  # "301 demonstrated" is no count of 2017's
     assert not counted.sentences[0].supported  # a year the source does not give
+
+
+def test_a_sources_own_references_are_not_numbers_it_states(real_embeddings):
+    text = (
+        "A group in London posted a report on 22 January 2020 [26] that estimated 4000 cases [5-7]. "
+        "Other estimates followed."
+    )
+    source = Passage(1, "e.txt", "/docs/e.txt", None, "", "c1", 0.5, text)
+    verbatim = check_answer(
+        strip_references(text.split(". ")[0]) + ". [1]", [source], real_embeddings.embed_documents
+    )
+    assert verbatim.sentences[0].supported and verbatim.cited == [1]  # "26 that" is no count of 2020's
+    assert verbatim.sentences[0].closest > 0.95
 
 
 def test_words_match_by_stem(check):
