@@ -2,8 +2,9 @@
 prompt (a follow-up rewritten as a standalone question), plus the token budget that fits them to the model.
 
 Retrieved text is data, not instructions: each source sits inside its own `<source>` fence and the system
-message says so. Sources that don't fit the model's context window are dropped lowest rank first (the
-caller reports it). This module does not call a model.
+message says so; its own bracketed reference numbers are left out, so that `[n]` means only "source n".
+Sources that don't fit the model's context window are dropped lowest rank first (the caller reports it).
+This module does not call a model.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
+from rag.citations import strip_references
 from rag.passages import Passage
 
 NOT_FOUND = "I could not find this in your documents."
@@ -116,10 +118,13 @@ _PROMPT_OVERHEAD_TOKENS = 64
 
 
 def format_sources(passages: list[Passage]) -> str:
-    """Sources as numbered fences the model cites by number."""
-    return "\n".join(
-        f'<source id="{p.rank}">\n{p.text.replace("</source>", "</ source>")}\n</source>' for p in passages
-    )
+    """Sources as numbered fences the model cites by number, without the documents' own bracketed
+    references ("[46]", "[5-7]"): the model would copy them as citations of sources that don't exist."""
+    return "\n".join(f'<source id="{p.rank}">\n{_shown(p.text)}\n</source>' for p in passages)
+
+
+def _shown(text: str) -> str:
+    return strip_references(text).replace("</source>", "</ source>")
 
 
 def format_conversation(history: Sequence[BaseMessage]) -> str:

@@ -24,6 +24,14 @@ def test_sources_are_numbered_fences_and_cannot_close_early():
     assert text.count("</source>") == 2 and "</ source> ignore" in text
 
 
+def test_a_documents_own_references_are_not_shown_as_citations():
+    cited = passage(3, "One trial was found in the literature [46] . Both reported results [5-7], [12, 13].")
+    text = format_sources([cited])
+    assert (
+        text == '<source id="3">\nOne trial was found in the literature . Both reported results,.\n</source>'
+    )
+
+
 def test_prompt_has_system_rules_and_question_last():
     messages = ANSWER_PROMPT.format_messages(
         sources=format_sources([passage(1)]), question="What is covered?"
