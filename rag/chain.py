@@ -11,11 +11,12 @@ condensed by joining it to the previous question.
 
 When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
 called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
-model replies "not found" although a sentence reaches `strong_evidence`, that sentence is the answer
-(a small model refuses some questions its sources answer word for word). An answer the sources support
-none of is withheld, and the not-found reply stands in for it, when the closest sentence's strength is
-below `withhold_unsupported` and none of its claims comes within reach of support (`withhold_support`:
-a near miss is more often a paraphrase the check does not see than an answer from elsewhere).
+model replies "not found" (or only markers, "[1] [2]") although a sentence reaches `strong_evidence`,
+that sentence is the answer (a small model refuses some questions its sources answer word for word).
+An answer the sources support none of is withheld, and the not-found reply stands in for it, when the
+closest sentence's strength is below `withhold_unsupported` and none of its claims comes within reach of
+support (`withhold_support`: a near miss is more often a paraphrase the check does not see than an
+answer from elsewhere).
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -43,7 +44,7 @@ from langchain_core.runnables import (
     RunnablePassthrough,
 )
 
-from rag.citations import cited_numbers, strip_references
+from rag.citations import cited_numbers, content_words, strip_references, strip_source_references
 from rag.condense import CondenseMode, Query, build_condenser, plan_condense
 from rag.evidence import Selected
 from rag.history import trim_history
@@ -237,7 +238,7 @@ def _quote(evidence: Selected) -> str:
     if evidence.best is None:
         return NOT_FOUND
     number, sentence = evidence.best
-    return f"{strip_references(sentence).strip()} [{number}]"
+    return f"{strip_source_references(sentence).strip()} [{number}]"
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,8 @@ def _check(
 ) -> Checked:
     """The answer with checked citations; a not-found reply, however the model phrased its end, as ours
     unless the evidence is at least `strong_evidence` (then the closest source sentence stands in for it);
-    an unsupported answer handled as `unsupported` says."""
+    a reply of markers only ("[1] [2] [3]") the same, unless the extractive fallback takes it; an
+    unsupported answer handled as `unsupported` says."""
     text, sources, evidence = state["answer"].strip(), state["sources"], state["evidence"]
     refused = text.startswith(NOT_FOUND.rstrip("."))
     if refused and not (checker and sources and _is_strong(evidence, strong_evidence)):
@@ -289,9 +291,17 @@ def _check(
         return Checked(checked.text, checked, _ms_since(start))
     if unsupported.extract and evidence.best is not None:
         return _extract(checker, sources, evidence, start, "unsupported")
+    if _says_nothing(text):
+        strong = _is_strong(evidence, strong_evidence)
+        return _extract(checker, sources, evidence, start, "refused") if strong else Checked(NOT_FOUND)
     if unsupported.withholds(evidence, checked):
         return Checked(NOT_FOUND, ms=_ms_since(start), withheld=checked.text)
     return Checked(checked.text, checked, _ms_since(start))
+
+
+def _says_nothing(text: str) -> bool:
+    """A reply with no words a reader could use: markers only ("[1] [2] [3]", "[1] Sources: [1] [2]")."""
+    return not content_words(strip_references(text))
 
 
 def _extract(checker: Checker, sources: list[Passage], evidence: Selected, start: float, why: str) -> Checked:
@@ -309,7 +319,7 @@ def _is_strong(evidence: Selected, threshold: float) -> bool:
 def _unsupported(checked: CheckedAnswer) -> bool:
     """The answer makes claims and the sources support none of them, or it says nothing (only "[2]")."""
     claims = [s for s in checked.sentences if s.claim]
-    if not any(s.text.strip(" .,;:!?") for s in checked.sentences):
+    if _says_nothing(checked.text):
         return True
     return bool(claims) and not any(s.cited for s in claims)
 

@@ -1,7 +1,8 @@
 """Citation markers in an answer: read the `[n]` numbers, strip them, and the content words of a text
 (what the support check and the sources view compare). A document's own numbered references ("... in
 2020 [26] that ...", "[5-7]") look like markers; `strip_references` removes both kinds, so that neither
-counts as a number a text states.
+counts as a number a text states. `strip_source_references` is the narrower rule for a source shown to a
+reader or the model: it keeps code and maths ("penguin[1] < 8", "x = [0, 1]", "k ∈ [3, 16]").
 
 This module does not judge whether a marker is right; `rag.support` checks each sentence against the
 sources.
@@ -13,6 +14,8 @@ import re
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFERENCE = re.compile(r"\s*\[\d+(?:\s*[-–,]\s*\d+)*\]")  # [3], [3, 4], [5-7]: a marker or a reference
+# A document's own reference: after prose and a space, numbered from 1, not a Markdown link label "[1]:".
+_SOURCE_REFERENCE = re.compile(r"(?<=[\w.,;)\]'\"%”’])\s+\[[1-9]\d*(?:\s*[-–,]\s*[1-9]\d*)*\](?!:)")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its of on or that the their "
@@ -34,6 +37,13 @@ def strip_references(text: str) -> str:
     """The text without bracketed numbers: our `[n]` markers in an answer, the document's own references
     in a source; spacing is otherwise kept (offsets into a sentence are not needed after this)."""
     return _REFERENCE.sub("", text)
+
+
+def strip_source_references(text: str) -> str:
+    """A source's text without its own numbered references ("in the literature [46] .", "cases [5-7]"), which
+    the model would copy as citations; an index or a list glued to code or maths stays ("object[0]",
+    "x = [0, 1]", "k ∈ [3, 16]"), and so does a reference glued to its word ("Forbes[29]"), rare in prose."""
+    return _SOURCE_REFERENCE.sub("", text)
 
 
 def cited_numbers(text: str, valid: int) -> list[int]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from rag.citations import strip_references
+from rag.citations import strip_source_references
 from rag.passages import Passage
 
 NOT_FOUND = "I could not find this in your documents."
@@ -124,7 +124,7 @@ def format_sources(passages: list[Passage]) -> str:
 
 
 def _shown(text: str) -> str:
-    return strip_references(text).replace("</source>", "</ source>")
+    return strip_source_references(text).replace("</source>", "</ source>")
 
 
 def format_conversation(history: Sequence[BaseMessage]) -> str:

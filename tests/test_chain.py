@@ -348,6 +348,32 @@ def test_a_refusal_is_overruled_only_by_evidence_at_least_as_strong_as_the_setti
     assert "the model found no answer" in overruled.warnings[0]
 
 
+def test_a_reply_of_markers_only_is_handled_as_a_refusal(real_embeddings):
+    passages = [
+        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
+    ]
+    embed = real_embeddings.embed_documents
+    options = {
+        "checker": partial(check_answer, embed=embed),
+        "evidence": partial(select_evidence, embed=embed, limit=0),
+    }
+
+    def ask_model_writing(reply: str, strong_evidence: float):
+        llm = FakeListChatModel(responses=[reply])
+        chain = build_chain(
+            lambda q: passages, llm, Budget(4096, 256), **options, strong_evidence=strong_evidence
+        )
+        return ask(chain, "How long does shipping take?")
+
+    for reply in ["[1] [2] [3]", "[1] Sources: [1]"]:
+        strong = ask_model_writing(reply, 0.3)  # the sample's strength is above 0.5
+        assert strong.text == "Shipping takes two days. [1]" and strong.extracted == "refused"
+        weak = ask_model_writing(reply, 0.99)
+        assert weak.not_found and weak.cited == [] and weak.withheld == ""
+    short = ask_model_writing("Two days [1].", 0.3)  # a short answer is one
+    assert short.text == "Two days. [1]" and short.extracted == "" and short.cited == [1]
+
+
 def test_without_a_model_the_answer_quotes_the_closest_source_sentence(real_embeddings):
     passages = [
         Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. The kettle weighs 900 grams."),

@@ -1,4 +1,10 @@
-from rag.citations import cited_numbers, content_words, strip_markers, strip_references
+from rag.citations import (
+    cited_numbers,
+    content_words,
+    strip_markers,
+    strip_references,
+    strip_source_references,
+)
 
 
 def test_cited_numbers():
@@ -17,6 +23,13 @@ def test_strip_references_removes_markers_and_a_documents_own_references():
     text = "Reported on 22 January 2020 [26] that it found 4000 cases [5-7], [12, 13] and [8–9] [1]."
     assert strip_references(text) == "Reported on 22 January 2020 that it found 4000 cases, and."
     assert strip_references("x = [0, 1] but [a] and [2b] stay") == "x = but [a] and [2b] stay"
+
+
+def test_strip_source_references_removes_references_after_prose_only():
+    text = "Reported on 22 January 2020 [26] that it found cases [5-7], [12, 13] [1]. Then (see [4]) ."
+    assert strip_source_references(text) == "Reported on 22 January 2020 that it found cases,. Then (see) ."
+    kept = "penguin[1] < 8; x = [0, 1]; k ∈ [3, 16]; P[4]-type; a range [0-9]; see [2]: https://a.example"
+    assert strip_source_references(kept) == kept
 
 
 def test_content_words_keep_numbers_and_drop_stopwords():

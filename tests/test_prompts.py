@@ -32,6 +32,11 @@ def test_a_documents_own_references_are_not_shown_as_citations():
     )
 
 
+def test_code_and_intervals_in_a_source_are_shown_as_written():
+    code = "if penguin[1] < 8:\n    x = [0, 1]  # k ∈ [3, 16]"
+    assert format_sources([passage(1, code)]) == f'<source id="1">\n{code}\n</source>'
+
+
 def test_prompt_has_system_rules_and_question_last():
     messages = ANSWER_PROMPT.format_messages(
         sources=format_sources([passage(1)]), question="What is covered?"
