@@ -26,6 +26,7 @@ not build models or stores, and does not save turns (see `rag.conversation`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from langchain_core.runnables import (
     RunnablePassthrough,
 )
 
-from rag.citations import cited_numbers, content_words, strip_references, strip_source_references
+from rag.citations import cited_numbers, strip_references, strip_source_references
 from rag.condense import CondenseMode, Query, build_condenser, plan_condense
 from rag.evidence import Selected
 from rag.history import trim_history
@@ -61,6 +62,8 @@ from rag.prompts import (
 )
 from rag.retrieve import Retrieval
 from rag.support import CheckedAnswer
+
+_ANY_WORD = re.compile(r"[^\W_]+")
 
 Retriever = Callable[[str], "list[Passage] | Retrieval"]
 Checker = Callable[[str, list[Passage]], CheckedAnswer]
@@ -300,8 +303,10 @@ def _check(
 
 
 def _says_nothing(text: str) -> bool:
-    """A reply with no words a reader could use: markers only ("[1] [2] [3]", "[1] Sources: [1] [2]")."""
-    return not content_words(strip_references(text))
+    """A reply with no words a reader could use: markers only ("[1] [2] [3]", "[1] Sources: [1] [2]").
+    Any word of any script counts, and so does a number ("2012 [1]")."""
+    words = _ANY_WORD.findall(strip_references(text).lower())
+    return all(word in ("source", "sources") for word in words)
 
 
 def _extract(checker: Checker, sources: list[Passage], evidence: Selected, start: float, why: str) -> Checked:

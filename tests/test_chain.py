@@ -365,13 +365,15 @@ def test_a_reply_of_markers_only_is_handled_as_a_refusal(real_embeddings):
         )
         return ask(chain, "How long does shipping take?")
 
-    for reply in ["[1] [2] [3]", "[1] Sources: [1]"]:
+    for reply in ["[1] [2] [3]", "[1] Sources: [1]", " [2]. "]:
         strong = ask_model_writing(reply, 0.3)  # the sample's strength is above 0.5
         assert strong.text == "Shipping takes two days. [1]" and strong.extracted == "refused"
         weak = ask_model_writing(reply, 0.99)
         assert weak.not_found and weak.cited == [] and weak.withheld == ""
     short = ask_model_writing("Two days [1].", 0.3)  # a short answer is one
     assert short.text == "Two days. [1]" and short.extracted == "" and short.cited == [1]
+    for other_script in ["Zwei Tage [1].", "两天 [1]", "2 [1]"]:
+        assert ask_model_writing(other_script, 0.3).extracted == ""
 
 
 def test_without_a_model_the_answer_quotes_the_closest_source_sentence(real_embeddings):

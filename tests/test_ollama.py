@@ -109,3 +109,10 @@ def test_server_gone_while_chatting_says_to_start_it(fake):
     fake.stop()
     with pytest.raises(BackendUnavailableError, match=f"cannot reach Ollama at {fake.url}.*ollama serve"):
         loaded.chat.invoke("hello")
+
+
+def test_an_answer_that_starts_looping_is_ended_at_the_repeat(fake):
+    fake.reply = lambda request: "The lid is blue. It ships in two days. " + "The lid is blue. " * 100
+    loaded = load(fake)
+    answer = "".join(chunk.content for chunk in loaded.chat.stream("How long does shipping take?"))
+    assert answer == "The lid is blue. It ships in two days. "

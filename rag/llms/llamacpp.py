@@ -7,8 +7,9 @@ own chat template is used; the context window, threads and batch size are always
 Time to first token on a CPU is prompt evaluation, and llama.cpp reuses the evaluated tokens a new
 prompt shares with the last one. `warm_up` evaluates a system message in a background thread (while the
 caller retrieves and loads the embedding model), so the first question's prompt evaluation starts after
-it; a lock keeps the warm-up and the answers one at a time. This module does not find or assemble model
-files (see `rag.llms.packaged`).
+it; a lock keeps the warm-up and the answers one at a time. An answer that starts repeating itself is
+ended there and generation stops (`rag.repeats`). This module does not find or assemble model files (see
+`rag.llms.packaged`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import PrivateAttr
 
 from rag.errors import ModelError
 from rag.llms.base import StreamingChatModel
+from rag.repeats import stop_repeats
 from rag.settings import LLMSettings
 
 GGUF_MAGIC = b"GGUF"
@@ -112,8 +114,9 @@ class LlamaCppChat(StreamingChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
             self._cached_system = _system_of(messages)
-            for part in self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens)):
-                text = part["choices"][0]["delta"].get("content")
+            completion = self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens))
+            texts = (part["choices"][0]["delta"].get("content") or "" for part in completion)
+            for text in stop_repeats(texts):  # generation stops where the answer starts looping
                 if text:
                     yield self.token_chunk(text, run_manager)
 

@@ -2,7 +2,8 @@
 
 `num_ctx` is always set, to `llm.n_ctx` capped by the model's own context length (from `/api/show`):
 Ollama's default (2048) silently truncates long prompts. Errors while answering (server gone, model
-failing) become askdocs errors that say what to do. This module does not start or manage the server; it
+failing) become askdocs errors that say what to do. An answer that starts repeating itself is ended there
+(`rag.repeats`). This module does not start or manage the server; it
 is imported only when an `ollama:` model is used.
 """
 
@@ -14,9 +15,12 @@ from typing import Any
 
 import httpx
 import ollama
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 from langchain_ollama import ChatOllama
 
 from rag.errors import BackendUnavailableError, ModelError
+from rag.repeats import stop_repeats
 from rag.settings import LLMSettings
 
 
@@ -66,9 +70,13 @@ class CheckedChatOllama(ChatOllama):
         with ollama_errors(str(self.base_url), self.model):
             return super()._generate(*args, **kwargs)
 
-    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        """The streamed answer, ended where it starts looping: the request is closed, which stops Ollama."""
         with ollama_errors(str(self.base_url), self.model):
-            yield from super()._stream(*args, **kwargs)
+            chunks = super()._stream(*args, **kwargs)
+            for text in stop_repeats(chunk.text for chunk in chunks):
+                if text:
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=text))
 
 
 def build_ollama(model: str, settings: LLMSettings) -> tuple[CheckedChatOllama, int]:

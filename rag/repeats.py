@@ -1,0 +1,94 @@
+"""End an answer that starts repeating itself. A small model sometimes loops on one sentence ("The Masked
+Language Modeling loss is a loss that ... [5] The Masked Language Modeling loss is a loss that ...") until
+its token limit: the reader gets the same words again and again and waits seconds for them.
+
+The streamed answer is passed on as it arrives. A sentence or line is held back only while its words so
+far are the start of one already written; when it ends as a repeat of one (4 words or more; markers,
+list numbers, emphasis and case aside), it is dropped and the stream ends, which stops generation. The
+markers that follow a sentence's full stop ("... model. [5]") belong to it and are never dropped. The
+model adapters (`rag.llms.llamacpp`, `rag.llms.ollama`) apply it to what they stream, since only they can
+stop generation: a LangChain step after the model reads its whole stream.
+
+This module does not judge content: near repeats, repeated clauses inside a sentence and short repeated
+items ("- Fever") pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_UNIT_END = re.compile(r"\n|(?<=[.!?])\s")  # a line or a sentence ends here
+_LEAD = re.compile(r"(?:\s|\[\d+(?:\s*,\s*\d+)*\])*")  # markers and spaces before a unit's own words
+_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]|\[\d*$")  # a marker, or one still being written
+_LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])(?:\s+|$)")
+_ONLY_NUMBER = re.compile(r"\s*\d+[.)]")  # "2." before a list item's words ends no sentence
+_WORD = re.compile(r"\w+")
+MIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int  # where it starts, after the markers that close the unit before it
+    key: str  # its words, lower case, markers and list number left out
+    bare: bool = False  # a list number or bullet and no words yet
+
+
+def _key(text: str) -> str:
+    return " ".join(_WORD.findall(_MARKER.sub(" ", _LIST_NUMBER.sub("", text)).lower()))
+
+
+def _units(text: str) -> tuple[list[_Unit], _Unit]:
+    """The finished sentences and lines of `text`, and the unfinished one at its end."""
+    finished, start = [], 0
+    for end in _UNIT_END.finditer(text):
+        if end.start() >= start and not _ONLY_NUMBER.fullmatch(text, start, end.start()):
+            finished.append(_unit(text, start, end.start()))
+            start = end.end()
+    return finished, _unit(text, start, len(text))
+
+
+def _unit(text: str, start: int, end: int) -> _Unit:
+    own = _LEAD.match(text, start, end).end()
+    key = _key(text[own:end])
+    return _Unit(own, key, not key and own < end)
+
+
+def _first_repeat(units: list[_Unit]) -> _Unit | None:
+    seen: set[str] = set()
+    for unit in units:
+        if len(unit.key.split()) >= MIN_WORDS and unit.key in seen:
+            return unit
+        seen.add(unit.key)
+    return None
+
+
+def _held_from(finished: list[_Unit], open_unit: _Unit) -> int | None:
+    """Where to hold the text back: the open unit's start, while its words begin a finished unit's."""
+    if open_unit.bare:
+        return open_unit.start
+    if not open_unit.key:
+        return None
+    begins = any(u.key.startswith(open_unit.key) and len(u.key.split()) >= MIN_WORDS for u in finished)
+    return open_unit.start if begins else None
+
+
+def stop_repeats(chunks: Iterable[str]) -> Iterator[str]:
+    """The streamed answer, ended before the first sentence or line that repeats an earlier one."""
+    text, sent = "", 0
+    for chunk in chunks:
+        text += chunk
+        finished, open_unit = _units(text)
+        repeat = _first_repeat(finished)
+        if repeat is not None:
+            yield text[sent : max(repeat.start, sent)]
+            return
+        held = _held_from(finished, open_unit)
+        if (upto := len(text) if held is None else max(held, sent)) > sent:
+            yield text[sent:upto]
+            sent = upto
+    finished, last = _units(text)
+    repeat = _first_repeat([*finished, last])  # the answer may end inside a repeat
+    if (end := len(text) if repeat is None else repeat.start) > sent:
+        yield text[sent:end]

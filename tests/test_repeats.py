@@ -1,0 +1,42 @@
+import pytest
+
+from rag.repeats import stop_repeats
+
+
+def streamed(text: str, size: int = 3) -> str:
+    return "".join(stop_repeats(text[i : i + size] for i in range(0, len(text), size)))
+
+
+LOOP = (
+    "The MLM loss is a loss used to train the model. [5] It masks the teacher's words. [5] "
+    "The MLM loss is a loss used to train the model. [5] The MLM loss is a loss"
+)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 500])
+def test_an_answer_ends_before_its_first_repeated_sentence_whatever_the_chunks(size):
+    assert (
+        streamed(LOOP, size)
+        == "The MLM loss is a loss used to train the model. [5] It masks the teacher's words. [5] "
+    )
+
+
+def test_a_repeated_line_ends_the_answer_and_its_list_number_and_case_do_not_hide_it():
+    text = "Waves:\n1. The virus of the 1918 flu [3]\n2. The second wave came\n3. the Virus of the 1918 flu"
+    assert streamed(text) == "Waves:\n1. The virus of the 1918 flu [3]\n2. The second wave came\n"
+
+
+def test_an_answer_that_ends_inside_a_repeat_loses_the_repeat():
+    assert streamed("The lid is blue and round. The lid is blue and round") == "The lid is blue and round. "
+
+
+def test_short_repeated_items_near_repeats_and_answers_without_repeats_pass_whole():
+    items = "Symptoms: [2]\n- Cyanosis\n- Cough with vomit [1]\n- Whoop\n- Cough with vomit [1]\n- Fever"
+    near = "The lid is blue and round. The lid is blue and square. The lid is blue."
+    for text in [items, near, "Two days [1].", ""]:
+        assert streamed(text) == text
+
+
+def test_words_that_may_begin_a_repeat_are_held_only_until_they_differ():
+    pieces = list(stop_repeats(["The lid is blue and round. ", "The lid ", "is red."]))
+    assert pieces == ["The lid is blue and round. ", "The lid is red."]
