@@ -15,7 +15,9 @@ import re
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _REFERENCE = re.compile(r"\s*\[\d+(?:\s*[-–,]\s*\d+)*\]")  # [3], [3, 4], [5-7]: a marker or a reference
 # A document's own reference: after prose and a space, numbered from 1, not a Markdown link label "[1]:".
-_SOURCE_REFERENCE = re.compile(r"(?<=[\w.,;)\]'\"%”’])\s+\[[1-9]\d*(?:\s*[-–,]\s*[1-9]\d*)*\](?!:)")
+_SOURCE_REFERENCE = re.compile(
+    r"(?<=[\w.,;)\]'\"%”’])\s+\[[1-9]\d*(?:\s*[-–,]\s*[1-9]\d*)*\](?!:)(?:\s+(?=[.,;:]))?"
+)  # and the space it leaves before a full stop or comma: "literature [46] ." -> "literature."
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i if in is it its of on or that the their "

@@ -28,6 +28,7 @@ def test_strip_references_removes_markers_and_a_documents_own_references():
 def test_strip_source_references_removes_references_after_prose_only():
     text = "Reported on 22 January 2020 [26] that it found cases [5-7], [12, 13] [1]. Then (see [4]) ."
     assert strip_source_references(text) == "Reported on 22 January 2020 that it found cases,. Then (see) ."
+    assert strip_source_references("a cause of mortality [46] . Next") == "a cause of mortality. Next"
     kept = "penguin[1] < 8; x = [0, 1]; k ∈ [3, 16]; P[4]-type; a range [0-9]; see [2]: https://a.example"
     assert strip_source_references(kept) == kept
 

@@ -28,7 +28,7 @@ def test_a_documents_own_references_are_not_shown_as_citations():
     cited = passage(3, "One trial was found in the literature [46] . Both reported results [5-7], [12, 13].")
     text = format_sources([cited])
     assert (
-        text == '<source id="3">\nOne trial was found in the literature . Both reported results,.\n</source>'
+        text == '<source id="3">\nOne trial was found in the literature. Both reported results,.\n</source>'
     )
 
 
