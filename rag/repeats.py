@@ -9,8 +9,8 @@ markers that follow a sentence's full stop ("... model. [5]") belong to it and a
 model adapters (`rag.llms.llamacpp`, `rag.llms.ollama`) apply it to what they stream, since only they can
 stop generation: a LangChain step after the model reads its whole stream.
 
-This module does not judge content: near repeats, repeated clauses inside a sentence and short repeated
-items ("- Fever") pass.
+This module does not judge content: near repeats, repeated clauses inside a sentence, short repeated
+items ("- Fever") and lines of a fenced code block pass.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ def _units(text: str) -> tuple[list[_Unit], _Unit]:
 
 
 def _unit(text: str, start: int, end: int) -> _Unit:
+    if text.count("```", 0, start) % 2:  # inside a code block, lines may repeat ("for i in range(n):")
+        return _Unit(start, "")
     own = _LEAD.match(text, start, end).end()
     key = _key(text[own:end])
     return _Unit(own, key, not key and own < end)

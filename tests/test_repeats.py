@@ -33,7 +33,8 @@ def test_an_answer_that_ends_inside_a_repeat_loses_the_repeat():
 def test_short_repeated_items_near_repeats_and_answers_without_repeats_pass_whole():
     items = "Symptoms: [2]\n- Cyanosis\n- Cough with vomit [1]\n- Whoop\n- Cough with vomit [1]\n- Fever"
     near = "The lid is blue and round. The lid is blue and square. The lid is blue."
-    for text in [items, near, "Two days [1].", ""]:
+    code = "Run:\n```\nfor i in range(n):\n    a(i)\nfor i in range(n):\n    b(i)\n```\nThen it works."
+    for text in [items, near, code, "Two days [1].", ""]:
         assert streamed(text) == text
 
 
