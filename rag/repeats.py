@@ -4,7 +4,9 @@ its token limit: the reader gets the same words again and again and waits second
 
 The streamed answer is passed on as it arrives. A sentence or line is held back only while its words so
 far are the start of one already written; when it ends as a repeat of one (4 words or more; markers,
-list numbers, emphasis and case aside), it is dropped and the stream ends, which stops generation. The
+list numbers, emphasis and case aside), it is dropped and the stream ends, which stops generation. A
+phrase said a third time right after itself is held the same way, and a loop of it ("intermediate
+intermediate intermediate ...", 3 sayings and 12 words at least) ends the answer after its second saying. The
 markers that follow a sentence's full stop ("... model. [5]") belong to it and are never dropped. The
 model adapters (`rag.llms.llamacpp`, `rag.llms.ollama`) apply it to what they stream, since only they can
 stop generation: a LangChain step after the model reads its whole stream.
@@ -26,6 +28,8 @@ _LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])(?:\s+|$)")
 _ONLY_NUMBER = re.compile(r"\s*\d+[.)]")  # "2." before a list item's words ends no sentence
 _WORD = re.compile(r"\w+")
 MIN_WORDS = 4
+MAX_PHRASE = 12  # words in a phrase a loop repeats
+LOOP_WORDS = 12  # words a phrase said 3 times or more must reach to be a loop
 
 
 @dataclass(frozen=True)
@@ -76,18 +80,44 @@ def _held_from(finished: list[_Unit], open_unit: _Unit) -> int | None:
     return open_unit.start if begins else None
 
 
+@dataclass(frozen=True)
+class _Loop:
+    after_two: int  # where the phrase's third saying starts: text from here is held, or dropped
+    ended: bool  # said often enough to be a loop: the answer ends at `after_two`
+
+
+def _phrase_loop(text: str) -> _Loop | None:
+    """A phrase (up to `MAX_PHRASE` words) said twice or more in a row at the end of `text`, the last
+    saying perhaps begun only ("intermediate intermediate", "A, B, C, A, B, C, A"); a loop once its
+    sayings reach 3 and `LOOP_WORDS` words. A word still being written (at the very end) is not counted."""
+    found = [w for w in _WORD.finditer(text) if w.end() < len(text)]
+    words = [w.group().lower() for w in found]
+    n = len(words)
+    for size in range(1, MAX_PHRASE + 1):
+        periodic = size  # the longest run of words at the end that repeats with this period
+        while periodic < n and words[n - periodic - 1] == words[n - periodic - 1 + size]:
+            periodic += 1
+        if periodic >= 2 * size:
+            third = n - periodic + 2 * size
+            at = found[third].start() if third < n else found[-1].end()
+            return _Loop(at, periodic >= max(3 * size, LOOP_WORDS))
+    return None
+
+
 def stop_repeats(chunks: Iterable[str]) -> Iterator[str]:
-    """The streamed answer, ended before the first sentence or line that repeats an earlier one."""
+    """The streamed answer, ended before the first sentence or line that repeats an earlier one, or after
+    the second saying of a phrase it loops on."""
     text, sent = "", 0
     for chunk in chunks:
         text += chunk
         finished, open_unit = _units(text)
-        repeat = _first_repeat(finished)
-        if repeat is not None:
-            yield text[sent : max(repeat.start, sent)]
+        repeat, loop = _first_repeat(finished), _phrase_loop(text)
+        if repeat is not None or (loop and loop.ended):
+            end = repeat.start if repeat is not None else loop.after_two
+            yield text[sent : max(end, sent)]
             return
-        held = _held_from(finished, open_unit)
-        if (upto := len(text) if held is None else max(held, sent)) > sent:
+        holds = [h for h in (_held_from(finished, open_unit), loop and loop.after_two) if h is not None]
+        if (upto := max(min(holds), sent) if holds else len(text)) > sent:
             yield text[sent:upto]
             sent = upto
     finished, last = _units(text)

@@ -41,3 +41,17 @@ def test_short_repeated_items_near_repeats_and_answers_without_repeats_pass_whol
 def test_words_that_may_begin_a_repeat_are_held_only_until_they_differ():
     pieces = list(stop_repeats(["The lid is blue and round. ", "The lid ", "is red."]))
     assert pieces == ["The lid is blue and round. ", "The lid is red."]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_a_phrase_said_over_and_over_ends_the_answer_after_two_sayings(size):
+    words = "The model is trained in the " + "intermediate " * 14 + "[5]"
+    assert streamed(words, size) == "The model is trained in the intermediate intermediate "
+    assert streamed("A, B, C, D, " * 3 + "A, B", size) == "A, B, C, D, A, B, C, D, "
+    assert streamed("Yes. " * 14, size) == "Yes. Yes. "
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_a_phrase_said_twice_or_three_times_in_passing_is_kept(size):
+    text = "It is a zero-shot zero-shot method. The values were 0, 0, 0 and 1; A, B, A, B, A, B here."
+    assert streamed(text, size) == text
