@@ -303,38 +303,32 @@ def test_a_table_row_that_answers_is_not_refused_though_retrieval_calls_it_weak(
     assert answer.weak_evidence and not answer.not_found and "14.90" in answer.text
 
 
-def test_an_answer_of_markers_only_falls_back_too(real_embeddings):
-    passages = [
-        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
-    ]
-    embed = real_embeddings.embed_documents
+SHIPPING = [Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")]
+
+
+def ask_about_shipping(embeddings, reply: str, **settings):
+    """ "How long does shipping take?" over `SHIPPING`, checked, the model replying `reply`."""
+    embed = embeddings.embed_documents
     chain = build_chain(
-        lambda q: passages,
-        FakeListChatModel(responses=["[1]"]),
+        lambda q: SHIPPING,
+        FakeListChatModel(responses=[reply]),
         Budget(4096, 256),
         checker=partial(check_answer, embed=embed),
         evidence=partial(select_evidence, embed=embed, limit=0),
-        extractive_fallback=True,
+        **settings,
     )
-    assert ask(chain, "How long does shipping take?").text == "Shipping takes two days. [1]"
+    return ask(chain, "How long does shipping take?")
+
+
+def test_an_answer_of_markers_only_falls_back_too(real_embeddings):
+    answer = ask_about_shipping(real_embeddings, "[1]", extractive_fallback=True)
+    assert answer.text == "Shipping takes two days. [1]"
 
 
 def test_a_refusal_is_overruled_only_by_evidence_at_least_as_strong_as_the_setting(real_embeddings):
-    passages = [
-        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
-    ]
-    embed = real_embeddings.embed_documents
-    options = {
-        "checker": partial(check_answer, embed=embed),
-        "evidence": partial(select_evidence, embed=embed, limit=0),
-    }
-
     def ask_refusing_model(strong_evidence: float):
-        llm = FakeListChatModel(responses=["I could not find this in your documents, sorry."])
-        chain = build_chain(
-            lambda q: passages, llm, Budget(4096, 256), **options, strong_evidence=strong_evidence
-        )
-        return ask(chain, "How long does shipping take?")
+        refusal = "I could not find this in your documents, sorry."
+        return ask_about_shipping(real_embeddings, refusal, strong_evidence=strong_evidence)
 
     kept = ask_refusing_model(0.99)
     assert kept.not_found and kept.extracted == "" and kept.cited == [] and not kept.warnings
@@ -344,26 +338,13 @@ def test_a_refusal_is_overruled_only_by_evidence_at_least_as_strong_as_the_setti
     overruled = ask_refusing_model(strength)
     assert overruled.text == "Shipping takes two days. [1]" and overruled.cited == [1]
     assert overruled.extracted == "refused" and overruled.to_json()["extracted"] == "refused"
-    assert overruled.sentences[0]["evidence"][0]["start"] == passages[0].text.index("Shipping")
+    assert overruled.sentences[0]["evidence"][0]["start"] == SHIPPING[0].text.index("Shipping")
     assert "the model found no answer" in overruled.warnings[0]
 
 
 def test_a_reply_of_markers_only_is_handled_as_a_refusal(real_embeddings):
-    passages = [
-        Passage(1, "a.md", "/d/a.md", None, "", "c1", 0.9, "The lid is blue. Shipping takes two days.")
-    ]
-    embed = real_embeddings.embed_documents
-    options = {
-        "checker": partial(check_answer, embed=embed),
-        "evidence": partial(select_evidence, embed=embed, limit=0),
-    }
-
     def ask_model_writing(reply: str, strong_evidence: float):
-        llm = FakeListChatModel(responses=[reply])
-        chain = build_chain(
-            lambda q: passages, llm, Budget(4096, 256), **options, strong_evidence=strong_evidence
-        )
-        return ask(chain, "How long does shipping take?")
+        return ask_about_shipping(real_embeddings, reply, strong_evidence=strong_evidence)
 
     for reply in ["[1] [2] [3]", "[1] Sources: [1]", " [2]. "]:
         strong = ask_model_writing(reply, 0.3)  # the sample's strength is above 0.5
