@@ -33,6 +33,15 @@ def test_strip_source_references_removes_references_after_prose_only():
     assert strip_source_references(kept) == kept
 
 
+def test_a_bracket_joined_to_the_next_word_or_in_code_is_text():
+    answer = "Genotype P[8]-type, as in `arr[2]` [1].\n```\nx = b[3]\n```\nSee [2], not x[0]y."
+    assert cited_numbers(answer, valid=5) == [1, 2]
+    kept = "Genotype P[8]-type, as in `arr[2]`.\n```\nx = b[3]\n```\nSee, not x[0]y."
+    assert strip_references(answer) == kept
+    assert strip_markers("Use `a[1]` [2]. Then P[4]-type [1].") == "Use `a[1]`. Then P[4]-type."
+    assert cited_numbers("An open fence [1]: ```py\nb[3]", valid=5) == [1]  # still being written
+
+
 def test_content_words_keep_numbers_and_drop_stopwords():
     assert content_words("The gasket costs 9.50 euro, according to the sources.") == {
         "gasket",

@@ -144,6 +144,16 @@ def test_a_sources_own_references_are_not_numbers_it_states(real_embeddings):
     assert verbatim.sentences[0].closest > 0.95
 
 
+def test_a_bracket_in_a_name_stays_in_the_checked_sentence(real_embeddings):
+    text = "The most common rotavirus strain in the region carried genotype P[8]-type in 2019."
+    source = Passage(1, "r.txt", "/docs/r.txt", None, "", "c1", 0.5, text)
+    checked = check_answer(
+        "The most common strain carried genotype P[8]-type [1].", [source], real_embeddings.embed_documents
+    )
+    assert checked.text == "The most common strain carried genotype P[8]-type. [1]"
+    assert checked.sentences[0].model_cited == (1,) and checked.sentences[0].supported
+
+
 def test_words_match_by_stem(check):
     checked = check("The machine should be descaled every 8 weeks [1].")  # below the threshold unstemmed
     assert checked.sentences[0].supported and checked.cited == [1]
