@@ -2,10 +2,12 @@
 
 For a sample of DATASET's questions (the same seeded sample `askdocs eval --answers` uses), retrieves
 passages once from the whole collection (answer present) and once with the question's gold files left out
-(answer absent), and measures the evidence strength `rag.evidence` gives each: the best relevance of a
-retrieved sentence to the question, its words weighted by their rarity (for the absent case, rarity among
-the remaining files' chunks, as in a collection without the gold files). Reports, for a range of
-`answers.min_evidence` thresholds, the share of answerable and of absent questions that would be refused.
+(answer absent), and measures what the refusal gate compares with `answers.min_evidence`: the grounding
+`rag.evidence` gives the retrieved sentences (the best relevance of a sentence to the question, its words
+weighted by their rarity, a word only its file holds counting `answers.file_credit` of its weight; for the
+absent case, rarity among the remaining files' chunks, as in a collection without the gold files), and,
+for comparison, the sentence alone (`file_credit` 0). Reports, for a range of thresholds, the share of
+answerable and of absent questions each would refuse, and how well each separates the two (AUC).
 The collection must exist already (`askdocs --store STORE eval DATASET`). No chat model is involved. Not
 part of the test suite.
 """
@@ -30,13 +32,16 @@ from rag.evidence import select_evidence  # noqa: E402
 from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
-THRESHOLDS = [0.30, 0.35, 0.40, 0.42, 0.45, 0.50, 0.55, 0.60]
+THRESHOLDS = [0.30, 0.35, 0.37, 0.40, 0.45, 0.48, 0.50, 0.52, 0.55, 0.60]
 
 
-def strength(store, question: str, settings: Settings, paths: list[str] | None) -> float:
+def scores(store, question: str, settings: Settings, paths: list[str] | None) -> tuple[float, float]:
+    """(the sentence alone, the sentence read in its file) for the question's retrieved passages."""
     found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
     rarity = partial(store.lexical.rarity, paths=paths)  # as rare as in a collection of `paths` only
-    return select_evidence(question, found.passages, store.embeddings.embed_documents, 0, rarity).strength
+    in_files, credit = store.lexical.words_in_files, settings.answers.file_credit
+    evidence = partial(select_evidence, question, found.passages, store.embeddings.embed_documents, 0, rarity)
+    return evidence().strength, evidence(in_files=in_files, file_credit=credit).grounding
 
 
 def main(store_path: Path, dataset: Path, limit: int) -> dict:
@@ -46,22 +51,35 @@ def main(store_path: Path, dataset: Path, limit: int) -> dict:
 
 
 def thresholds(store, dataset: Path, settings: Settings, limit: int) -> dict:
-    """Share of answerable and of absent questions each `answers.min_evidence` would refuse."""
+    """Share of answerable and of absent questions each threshold would refuse, by either score."""
     docs = dataset / "docs"
     every = store.lexical.paths()
     present, absent = [], []
     for q in sample_questions(load_questions(dataset), limit):
         others = [p for p in every if relative_name(Path(p), docs) not in q.gold_files]
-        present.append(strength(store, q.text, settings, None))
-        absent.append(strength(store, q.text, settings, others))
-    rates = {
+        present.append(scores(store, q.text, settings, None))
+        absent.append(scores(store, q.text, settings, others))
+    report = {"dataset": dataset.name, "questions": len(present), "file_credit": settings.answers.file_credit}
+    for column, name in enumerate(("sentence", "grounding")):
+        wanted, missing = [s[column] for s in present], [s[column] for s in absent]
+        report[name] = {"auc": round(auc(wanted, missing), 3), "thresholds": rates(wanted, missing)}
+    return report
+
+
+def rates(present: list[float], absent: list[float]) -> dict:
+    return {
         f"{t:.2f}": {
             "refused_answerable": round(sum(s < t for s in present) / len(present), 3),
             "refused_absent": round(sum(s < t for s in absent) / len(absent), 3),
         }
         for t in THRESHOLDS
     }
-    return {"dataset": dataset.name, "questions": len(present), "thresholds": rates}
+
+
+def auc(present: list[float], absent: list[float]) -> float:
+    """The chance that an answerable question scores above an absent one (ties count half)."""
+    pairs = [(p > a) + 0.5 * (p == a) for p in present for a in absent]
+    return sum(pairs) / len(pairs)
 
 
 if __name__ == "__main__":

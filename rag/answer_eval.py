@@ -151,6 +151,7 @@ def score_answer(answer: Answer, question: Question, docs: Path) -> dict[str, An
         "refused": float(answer.not_found),
         "weak_evidence": float(answer.weak_evidence),
         "evidence_strength": answer.evidence_strength,
+        "evidence_grounding": answer.evidence_grounding,
         "extracted": answer.extracted,
         "withheld": float(bool(answer.withheld)),
         "cited_gold_file": float(bool(cited_files & question.gold_files)),

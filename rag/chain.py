@@ -9,14 +9,14 @@ the sources listed and checked stay the whole passages. Without a chat model (`-
 answer is the source sentence closest to the question, quoted with its `[n]`, and a follow-up is
 condensed by joining it to the previous question.
 
-When no sentence of the sources reaches `min_evidence` as relevance to the question, the model is not
-called: the answer is the not-found reply, with the closest passages as (uncited) sources. When the
-model replies "not found" (or only markers, "[1] [2]") although a sentence reaches `strong_evidence`,
-that sentence is the answer (a small model refuses some questions its sources answer word for word).
-An answer the sources support none of is withheld, and the not-found reply stands in for it, when the
-closest sentence's strength is below `withhold_unsupported` and none of its claims comes within reach of
-support (`withhold_support`: a near miss is more often a paraphrase the check does not see than an
-answer from elsewhere).
+When no sentence of the sources, read in its document (`Selected.grounding`), reaches `min_evidence` as
+relevance to the question, the model is not called: the answer is the not-found reply, with the closest
+passages as (uncited) sources. When the model replies "not found" (or only markers, "[1] [2]") although
+a sentence reaches `strong_evidence`, that sentence is the answer (a small model refuses some questions
+its sources answer word for word). An answer the sources support none of is withheld, and the not-found
+reply stands in for it, when the closest sentence's strength is below `withhold_unsupported` and none of
+its claims comes within reach of support (`withhold_support`: a near miss is more often a paraphrase the
+check does not see than an answer from elsewhere).
 `stream_answer` yields the sources first, then the answer's tokens, then the finished `Answer` with its
 checked sentences and the source numbers it rests on, the standalone question it searched for, stage
 timings and context-budget figures.
@@ -88,6 +88,7 @@ class Answer:
     extracted: str = ""  # why the answer is a source sentence: "unsupported", "refused" ("": the model's)
     withheld: str = ""  # the model's answer, when the sources support none of it and "not found" stands in
     shown: list[Passage] = field(default_factory=list)  # the sources as the prompt showed them (evidence)
+    evidence_grounding: float | None = None  # the strength with the sentences read in their documents
 
     @property
     def standalone(self) -> str:
@@ -111,6 +112,7 @@ class Answer:
             "not_found": self.not_found,
             "weak_evidence": self.weak_evidence,
             "evidence_strength": self.evidence_strength,
+            "evidence_grounding": self.evidence_grounding,
             "extracted": self.extracted,
             "withheld": self.withheld,
             "sentences": self.sentences,
@@ -337,8 +339,9 @@ def _select(evidence: Selector | None, question: str, sources: list[Passage]) ->
 def _nothing_to_answer_from(state: dict[str, Any], min_evidence: float) -> bool:
     """No sources, or no retrieved sentence close enough to the question (a finer test than the retrieval's
     weak-evidence flag, which misses a table row that answers exactly; the flag is reported, not acted on)."""
-    strength = state["evidence"].strength
-    return not state["sources"] or (strength is not None and strength < min_evidence)
+    evidence = state["evidence"]
+    grounding = evidence.strength if evidence.grounding is None else evidence.grounding
+    return not state["sources"] or (grounding is not None and grounding < min_evidence)
 
 
 def _ms_since(start: float) -> float:
@@ -418,6 +421,7 @@ class _Run:
             checked.extracted if checked else "",
             checked.withheld if checked else "",
             self.state["evidence"].passages if "evidence" in self.state else sources,
+            evidence_grounding=self.state["evidence"].grounding if "evidence" in self.state else None,
         )
 
 

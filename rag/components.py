@@ -111,7 +111,14 @@ def answer_chain(
     embed = MemoEmbed(store.sentence_embed)  # stored sentence vectors; the rest embedded once for both
     checker = partial(check_answer, embed=embed, threshold=answers.support_threshold)
     rarity = partial(store.lexical.rarity, paths=paths)  # words rare among the files asked about
-    selector = partial(select_evidence, embed=embed, limit=answers.evidence_sentences, rarity=rarity)
+    selector = partial(
+        select_evidence,
+        embed=embed,
+        limit=answers.evidence_sentences,
+        rarity=rarity,
+        in_files=store.lexical.words_in_files,
+        file_credit=answers.file_credit,
+    )
     uses_evidence = any(
         [
             model.chat is None,  # no generator: the answer is the closest evidence sentence

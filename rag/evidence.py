@@ -9,12 +9,16 @@ in their passage's order, joined by " … "; a sentence among them twice (neighb
 is shown once, whole. Passages keep their numbers, so citations still point at the
 full passages listed as sources; a passage none of whose sentences is kept is left out of the prompt.
 
-The best sentence's score is the evidence's strength: when it is below `answers.min_evidence`, no
-retrieved sentence says much about the question, and the chain replies "not found" instead of letting
-the model guess (threshold measured: README, "Answer quality"). Rarity is what tells an absent answer
-from a present one: a collection without the article on "RANBP2" still has sentences on nuclear pores,
-but none holds that name. This module does not call a chat model or read the index itself; the caller
-passes the rarity (`rag.lexical.LexicalIndex.rarity`).
+The best sentence's score is the evidence's strength. Its grounding reads each sentence in its
+document: a question word the sentence lacks but its file holds counts `file_credit` of its weight, since
+an answering sentence seldom repeats what its whole document is about ("NVIDIA's", "the 10-Q", the
+virus an article studies). When the grounding is below `answers.min_evidence`, no retrieved sentence
+says much about the question, and the chain replies "not found" instead of letting the model guess
+(threshold and credit measured: README, "Answer quality"). Rarity is what tells an absent answer from a
+present one: a collection without the article on "RANBP2" still has sentences on nuclear pores, but
+none holds that name, and no file does either. This module does not call a chat model or read the
+index itself; the caller passes the rarity and the file lookup (`rag.lexical.LexicalIndex.rarity`,
+`words_in_files`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from rag.support import Embed, Window, cosine_scores, sentence_windows, stems
 
 GAP = " … "
 Rarity = Callable[[Sequence[str]], Mapping[str, float]]  # words as written -> their rarity (stemmed there)
+InFiles = Callable[[Sequence[str], Sequence[str]], Mapping[str, Collection[str]]]  # (words, paths) -> held
 MIN_WORDS = 3  # a sentence with fewer content words (a heading: "Warranty Overview") is not evidence
 # "How long", "how many": the word asks for a kind of answer (a duration, a number); it is not a topic
 _HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGNORECASE)
@@ -39,35 +44,66 @@ _HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGN
 
 @dataclass(frozen=True)
 class Selected:
-    """The passages as the prompt shows them, and the best sentence's relevance to the question
-    (None: not measured, nothing to refuse on)."""
+    """The passages as the prompt shows them, the best sentence's relevance to the question (None: not
+    measured, nothing to refuse on), and its grounding: the best relevance of a sentence read in its
+    document (see the module docstring; the strength when the documents' words were not looked up)."""
 
     passages: list[Passage]
     strength: float | None = None
     best: tuple[int, str] | None = None  # the closest sentence: (source number, text)
+    grounding: float | None = None
 
 
 def select_evidence(
-    question: str, passages: Sequence[Passage], embed: Embed, limit: int, rarity: Rarity | None = None
+    question: str,
+    passages: Sequence[Passage],
+    embed: Embed,
+    limit: int,
+    rarity: Rarity | None = None,
+    in_files: InFiles | None = None,
+    file_credit: float = 0.0,
 ) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
-    of the evidence (see the module docstring); `rarity` weighs the question's words by how rare they are
-    in the collection (e.g. `LexicalIndex.rarity`)."""
+    and grounding of the evidence (see the module docstring); `rarity` weighs the question's words by how
+    rare they are in the collection (e.g. `LexicalIndex.rarity`), `in_files` tells which of them each
+    passage's file holds (e.g. `LexicalIndex.words_in_files`), each counting `file_credit` of its weight."""
     sentences = sentence_windows(passages)
     windows = [w for w in sentences if is_evidence(w)] or sentences
     if not windows:
-        return Selected(list(passages), 0.0)
-    scores = relevance(question, windows, embed, rarity)
+        return Selected(list(passages), 0.0, grounding=0.0)
+    match = _match(question, windows, embed, rarity)
+    scores = match.scores()
     order = sorted(range(len(windows)), key=lambda i: -scores[i])
     strength, best = float(scores[order[0]]), (windows[order[0]].rank, windows[order[0]].text)
+    grounding = strength
+    if in_files and file_credit > 0:
+        grounding = float(match.scores(_file_words(match, windows, passages, in_files), file_credit).max())
     if limit <= 0:
-        return Selected(list(passages), strength, best)
+        return Selected(list(passages), strength, best, grounding)
     kept = sorted(_distinct(order[:limit], windows), key=lambda i: windows[i].parts)
     by_rank: dict[int, list[str]] = {}
     for index in kept:
         by_rank.setdefault(windows[index].rank, []).append(windows[index].text)
     shown = [replace(p, text=GAP.join(by_rank[p.rank])) for p in passages if p.rank in by_rank]
-    return Selected(shown, strength, best)
+    return Selected(shown, strength, best, grounding)
+
+
+@dataclass(frozen=True)
+class _Match:
+    """How each window matches the question: its cosine, the weight of the question's words it holds,
+    the question's words (stems; `written`: stem -> the question's word) and their weights."""
+
+    cosine: np.ndarray
+    held: np.ndarray
+    wanted: frozenset[str]
+    written: dict[str, str]
+    weights: dict[str, float]
+    total: float
+
+    def scores(self, elsewhere: np.ndarray | None = None, credit: float = 0.0) -> np.ndarray:
+        """Relevance of each window; `elsewhere`: the weight of words it lacks that its file holds."""
+        held = self.held if elsewhere is None else self.held + credit * elsewhere
+        return (self.cosine + (held / self.total if self.total else 0.0)) / 2
 
 
 def relevance(question: str, windows: list[Window], embed: Embed, rarity: Rarity | None = None) -> np.ndarray:
@@ -76,27 +112,51 @@ def relevance(question: str, windows: list[Window], embed: Embed, rarity: Rarity
     `rarity`). Unlike the support check of a claim, a number of the question is not required: questions
     name things with digits ("HIV-1", "IL-1β", "3a") that the answering sentence may write otherwise; a
     missing one lowers the share by its weight, which is high for a rare name."""
+    return _match(question, windows, embed, rarity).scores()
+
+
+def _match(question: str, windows: list[Window], embed: Embed, rarity: Rarity | None) -> _Match:
     cosine = np.clip(cosine_scores([question], windows, embed)[0], 0.0, 1.0)
     wanted = stems(question) - stems(" ".join(_HOW_WORDS.findall(question)))
+    written = _written(question, wanted)
     weights = question_weights(question, wanted, rarity) if rarity else {}
     total = sum(weights.get(word, 1.0) for word in wanted)
-    held = [sum(weights.get(word, 1.0) for word in wanted & stems(w.text)) for w in windows]
-    return (cosine + (np.array(held) / total if total else 0.0)) / 2
+    held = np.array([sum(weights.get(word, 1.0) for word in wanted & stems(w.text)) for w in windows])
+    return _Match(cosine, held, wanted, written, weights, total)
+
+
+def _file_words(
+    match: _Match, windows: list[Window], passages: Sequence[Passage], in_files: InFiles
+) -> np.ndarray:
+    """For each window, the weight of the question's words it lacks but its passage's file holds."""
+    path_of = {p.rank: p.path for p in passages}
+    holders = in_files(sorted(set(match.written.values())), sorted(set(path_of.values())))
+    in_file = {
+        path: {s for s, word in match.written.items() if word in held} for path, held in holders.items()
+    }
+    lacking = [in_file.get(path_of[w.rank], set()) - stems(w.text) for w in windows]
+    return np.array([sum(match.weights.get(word, 1.0) for word in words) for words in lacking])
 
 
 def question_weights(question: str, wanted: Collection[str], rarity: Rarity) -> dict[str, float]:
     """The rarity of each wanted stem of the question, asked for by the word as the question writes it:
     the index stems what it is given, and stemming a stem again can give another word ("disease" ->
     "diseas" -> "disea", which no chunk holds, so the commonest word would weigh the most)."""
-    wanted = set(wanted)
-    written: dict[str, str] = {}  # stem -> the question's word
-    for word in sorted(content_words(question)):
-        for stem in stems(word) & wanted:
-            written.setdefault(stem, word)
+    written = _written(question, wanted)
     if not written:
         return {}
     found = rarity(sorted(set(written.values())))
     return {stem: found[word] for stem, word in written.items() if word in found}
+
+
+def _written(question: str, wanted: Collection[str]) -> dict[str, str]:
+    """Each wanted stem -> the question's word it comes from (the first, alphabetically)."""
+    wanted = set(wanted)
+    written: dict[str, str] = {}
+    for word in sorted(content_words(question)):
+        for stem in stems(word) & wanted:
+            written.setdefault(stem, word)
+    return written
 
 
 def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:

@@ -21,7 +21,8 @@ A second Tantivy index, in the `files` subfolder, holds the same text by file: e
 document per file it touches, holding all of that file's chunks in the write (a sync writes 256 at a
 time, so a long file has a few such parts). `file_scores` ranks files by BM25 over these parts (a
 file's best part), so a question naming what a whole file is about ("Intel", "the 2019 outbreak")
-finds the file even when the passage that answers never repeats the name (`rag.file_match`). It is
+finds the file even when the passage that answers never repeats the name (`rag.file_match`), and
+`words_in_files` tells which of a question's words a file holds (`rag.evidence`). It is
 written and deleted with the chunks, in the same lock, and committed just before them. This module
 does not embed, fuse rankings or read Chroma; it only stores ids, paths and text.
 """
@@ -243,6 +244,29 @@ class LexicalIndex:
             held_by = min(min((self._held_by(searcher, term, within) for term in terms), default=0), chunks)
             rarity[word] = math.log(1 + (chunks - held_by + 0.5) / (held_by + 0.5))
         return rarity
+
+    def words_in_files(self, words: Sequence[str], paths: Sequence[str]) -> dict[str, set[str]]:
+        """For each of these files, which of the words (as written; stemmed here) its text holds."""
+        searcher = self._files.searcher()
+        schema = self._files.schema
+        holders: dict[str, set[str]] = {path: set() for path in paths}
+        parts = searcher.search(
+            tantivy.Query.term_set_query(schema, "path", list(paths)), 1, count=True
+        ).count
+        for word in words:
+            terms = self._analyzer.analyze(word)
+            found = [self._files_holding(searcher, schema, term, paths, parts) for term in terms]
+            for path in set.intersection(*found) if found else ():
+                holders[path].add(word)
+        return holders
+
+    def _files_holding(
+        self, searcher: Any, schema: Any, term: str, paths: Sequence[str], parts: int
+    ) -> set[str]:
+        """Which of these files (`parts` documents in all: a long file has a few) hold the term."""
+        holds = _within_paths(tantivy.Query.term_query(schema, "body", term), schema, paths)
+        hits = searcher.search(holds, max(parts, 1), count=False).hits
+        return {searcher.doc(address)["path"][0] for _, address in hits}
 
     def _held_by(self, searcher: Any, term: str, within: Any | None) -> int:
         """How many chunks' texts hold the term (among those `within` matches, if given)."""

@@ -125,7 +125,8 @@ class AnswerSettings(_Section):
     support_threshold: float = Field(0.6, ge=0.0, le=1.0)  # support score a source span must reach
     prompt: Literal["cite", "quote", "short"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
     evidence_sentences: int = Field(6, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
-    min_evidence: float = Field(0.37, ge=0.0, le=1.0)  # best sentence's relevance below this: not found
+    min_evidence: float = Field(0.5, ge=0.0, le=1.0)  # best sentence's grounding below this: not found
+    file_credit: float = Field(0.5, ge=0.0, le=1.0)  # share of a word's weight when only the file holds it
     extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
     strong_evidence: float = Field(0.55, ge=0.0, le=1.0)  # model's "not found" -> closest sentence (0: never)
     withhold_unsupported: float = Field(

@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import Field
 
 from rag.chain import Budget, DoneEvent, SourcesEvent, TokenEvent, ask, build_chain, stream_answer
-from rag.evidence import select_evidence
+from rag.evidence import Selected, select_evidence
 from rag.history import history_messages
 from rag.llms.fake import FakeChatModel
 from rag.passages import Passage
@@ -204,6 +204,23 @@ def test_too_weak_evidence_is_not_found_without_calling_the_model(real_embedding
     chain = build_chain(lambda q: passages, llm, Budget(4096, 256), evidence=select, min_evidence=0.5)
     assert ask(chain, "Who won the 1998 world cup?").not_found and llm.i == 0
     assert ask(chain, "How long does shipping take?").text == "A guess [1]."
+
+
+def test_the_gate_reads_the_evidence_in_its_documents():
+    passages = [Passage(1, "q2.pdf", "/d/q2.pdf", 3, "", "c1", 0.9, "Our gross margin fell to 41 percent.")]
+
+    def answer(strength: float, grounding: float | None) -> str:
+        llm = FakeListChatModel(responses=["It fell to 41 percent [1]."])
+
+        def select(question: str, sources: list[Passage]) -> Selected:
+            return Selected(sources, strength, (1, passages[0].text), grounding)
+
+        chain = build_chain(lambda q: passages, llm, Budget(4096, 256), evidence=select, min_evidence=0.5)
+        return ask(chain, "What was the gross margin of Northwind?").text
+
+    assert answer(0.45, 0.55) == "It fell to 41 percent [1]."  # the company is named in the file
+    assert answer(0.55, 0.45) == NOT_FOUND
+    assert answer(0.45, None) == NOT_FOUND  # not looked up: the sentence alone decides
 
 
 def test_an_unsupported_answer_falls_back_to_the_closest_source_sentence(real_embeddings):

@@ -1,5 +1,7 @@
 """Evidence selection with the real embedding model: the prompt shows the sentences nearest the question."""
 
+import pytest
+
 from rag.evidence import GAP, MemoEmbed, question_weights, relevance, select_evidence
 from rag.lexical import LexicalIndex
 from rag.passages import Passage
@@ -147,3 +149,23 @@ def test_how_long_asks_for_a_duration_and_is_not_a_word_to_find(real_embeddings)
         "How long is the warranty?", windows, embed, lambda words: {w: rare(w, 1.0) for w in words}
     )
     assert asked[0] > 0.6  # "long" left out: the sentence holds every word the question is about
+
+
+def test_grounding_credits_a_word_only_the_sentences_file_holds(real_embeddings):
+    gross = Passage(1, "q2.pdf", "/docs/q2.pdf", 3, "", "c1", 0.5, "Our gross margin fell to 41 percent.")
+    question = "What was the gross margin of Northwind?"
+    files = {"/docs/q2.pdf": {"northwind"}}  # the filing's first page names the company
+
+    def select(in_files, credit: float = 0.5):
+        return select_evidence(question, [gross], real_embeddings.embed_documents, 0, None, in_files, credit)
+
+    alone = select(None)
+    read_in_file = select(lambda words, paths: {p: files[p] & set(words) for p in paths})
+    elsewhere = select(lambda words, paths: {p: set() for p in paths})
+    assert alone.grounding == alone.strength == read_in_file.strength == elsewhere.grounding
+    # one word of three, at half its weight: the share of words rises by 1/6, the mean of two by 1/12
+    assert read_in_file.grounding == pytest.approx(alone.strength + 1 / 12)
+    assert (
+        select(lambda words, paths: {p: files[p] & set(words) for p in paths}, 0.0).grounding
+        == alone.grounding
+    )

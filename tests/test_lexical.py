@@ -160,6 +160,17 @@ def test_file_scores_rank_files_by_their_whole_text(index):
     assert index.file_scores("Northwind", []) == {} and index.file_scores("what is it", ["/docs/n.pdf"]) == {}
 
 
+def test_words_in_files_tells_which_words_each_file_holds(index):
+    add_sample(index)
+    index.upsert(["a3"], ["Clean the grinders weekly."], [meta("/docs/care.txt")])  # a second part
+    paths = ["/docs/care.txt", "/docs/warranty-terms.pdf"]
+    held = index.words_in_files(["grinder", "Warranty", "receipts", "zebra", "1.5"], paths)
+    assert held == {"/docs/care.txt": {"grinder"}, "/docs/warranty-terms.pdf": {"Warranty", "receipts"}}
+    assert index.words_in_files(["citric"], ["/docs/warranty-terms.pdf"]) == {
+        "/docs/warranty-terms.pdf": set()
+    }
+
+
 def test_file_parts_follow_writes_and_deletes(index):
     add_sample(index)
     assert index.file_paths() == index.paths() == ["/docs/care.txt", "/docs/warranty-terms.pdf"]
