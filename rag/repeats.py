@@ -7,7 +7,9 @@ far are the start of one already written; when it ends as a repeat of one (4 wor
 list numbers, emphasis and case aside), it is dropped and the stream ends, which stops generation. A
 phrase said a third time right after itself is held the same way, and a loop of it ("intermediate
 intermediate intermediate ...", 3 sayings and 12 words at least) ends the answer after its second saying. The
-markers that follow a sentence's full stop ("... model. [5]") belong to it and are never dropped. The
+markers that follow a sentence's full stop ("... model. [5]") belong to it and are never dropped. A run
+of markers longer than `MAX_MARKERS` ("[1] [2] [3] ... [96]", the model counting up to its token limit)
+ends the answer after the run's `MAX_MARKERS`-th marker. The
 model adapters (`rag.llms.llamacpp`, `rag.llms.ollama`) apply it to what they stream, since only they can
 stop generation: a LangChain step after the model reads its whole stream.
 
@@ -27,7 +29,11 @@ _MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]|\[\d*$")  # a marker, or one still
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])(?:\s+|$)")
 _ONLY_NUMBER = re.compile(r"\s*\d+[.)]")  # "2." before a list item's words ends no sentence
 _WORD = re.compile(r"\w+")
+_MARKER_RUN = re.compile(r"\[\d+(?:\s*,\s*\d+)*\](?:[\s,;]*\[\d+(?:\s*,\s*\d+)*\])*")  # markers in a row
+_ONE_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_PARTIAL_MARKER = re.compile(r"\[\d*(?:\s*,\s*\d*)*$")  # "[1", "[1, " at the end: still being written
 MIN_WORDS = 4
+MAX_MARKERS = 10  # markers in a row an answer may write (sources are fewer)
 MAX_PHRASE = 12  # words in a phrase a loop repeats
 LOOP_WORDS = 12  # words a phrase said 3 times or more must reach to be a loop
 
@@ -104,19 +110,33 @@ def _phrase_loop(text: str) -> _Loop | None:
     return None
 
 
+def _marker_run_end(text: str) -> int | None:
+    """Where the first run of more than `MAX_MARKERS` markers in a row is cut: after its last allowed one."""
+    for run in _MARKER_RUN.finditer(text):
+        markers = list(_ONE_MARKER.finditer(run.group()))
+        if len(markers) > MAX_MARKERS:
+            return run.start() + markers[MAX_MARKERS - 1].end()
+    return None
+
+
 def stop_repeats(chunks: Iterable[str]) -> Iterator[str]:
-    """The streamed answer, ended before the first sentence or line that repeats an earlier one, or after
-    the second saying of a phrase it loops on."""
+    """The streamed answer, ended before the first sentence or line that repeats an earlier one, after
+    the second saying of a phrase it loops on, or inside a run of too many markers."""
     text, sent = "", 0
     for chunk in chunks:
         text += chunk
         finished, open_unit = _units(text)
-        repeat, loop = _first_repeat(finished), _phrase_loop(text)
+        repeat, loop, markers = _first_repeat(finished), _phrase_loop(text), _marker_run_end(text)
+        if markers is not None:
+            yield text[sent : max(markers, sent)]
+            return
         if repeat is not None or (loop and loop.ended):
             end = repeat.start if repeat is not None else loop.after_two
             yield text[sent : max(end, sent)]
             return
-        holds = [h for h in (_held_from(finished, open_unit), loop and loop.after_two) if h is not None]
+        writing = _PARTIAL_MARKER.search(text)  # held until whole: it may be one marker too many
+        held = (_held_from(finished, open_unit), loop and loop.after_two, writing and writing.start())
+        holds = [h for h in held if h is not None]
         if (upto := max(min(holds), sent) if holds else len(text)) > sent:
             yield text[sent:upto]
             sent = upto

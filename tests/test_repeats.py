@@ -55,3 +55,12 @@ def test_a_phrase_said_over_and_over_ends_the_answer_after_two_sayings(size):
 def test_a_phrase_said_twice_or_three_times_in_passing_is_kept(size):
     text = "It is a zero-shot zero-shot method. The values were 0, 0, 0 and 1; A, B, A, B, A, B here."
     assert streamed(text, size) == text
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 500])
+def test_a_run_of_too_many_markers_ends_the_answer(size):
+    counting = "The fatality rate is [1] [2][3] " + " ".join(f"[{n}]" for n in range(4, 97)) + " ["
+    ten = "The fatality rate is [1] [2][3] [4] [5] [6] [7] [8] [9] [10]"
+    assert streamed(counting, size).rstrip() == ten  # the space after the tenth may have gone out
+    cited = "It is 3% [1] [2] [3] [4] [5]. Later [1, 2] [3] [4] [5] [6] [7] [8] [9] [10] it fell."
+    assert streamed(cited, size) == cited  # ten in a row, and runs split by words, pass
