@@ -109,6 +109,7 @@ class LLMSettings(_Section):
     n_ctx: int = Field(4096, ge=512, le=131072)
     max_tokens: int = Field(384, ge=1, le=32768)
     temperature: float = Field(0.1, ge=0.0, le=2.0)
+    seed: int = Field(0, ge=0, le=2**31 - 1)  # every answer sampled from it: same prompt, same answer
     threads: int = Field(2, ge=1, le=256)
     ollama_url: str = "http://127.0.0.1:11434"
 

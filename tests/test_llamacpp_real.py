@@ -103,6 +103,24 @@ def test_a_warmed_up_model_answers_as_a_cold_one(models_dir):
     assert answers[0] == answers[1], answers
 
 
+def test_an_answer_depends_on_its_prompt_not_on_the_answers_before_it(models_dir):
+    """Sampled from one seed and evaluated in the same parts whatever came before: the same prompt gets
+    the same answer (llama-cpp-python alone moves its seed on and reuses whatever prefix is cached)."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    settings = LLMSettings(n_ctx=2048, max_tokens=16, temperature=1.0)
+    sampling = build_llm("llamacpp", settings, models_dir).chat
+
+    def answer(question: str) -> str:
+        return sampling.invoke([SystemMessage("Answer briefly."), HumanMessage(question)]).content
+
+    first = answer("Name a colour and a fruit.")
+    answer("Name an animal.")
+    assert answer("Name a colour and a fruit.") == first
+    sampling.load(threads=2, batch=512)  # cold
+    assert answer("Name a colour and a fruit.") == first
+
+
 def test_a_warmed_up_system_message_is_not_evaluated_again(model):
     from langchain_core.messages import HumanMessage, SystemMessage
 

@@ -7,7 +7,10 @@ own chat template is used; the context window, threads and batch size are always
 Time to first token on a CPU is prompt evaluation, and llama.cpp reuses the evaluated tokens a new
 prompt shares with the last one. `warm_up` evaluates a system message in a background thread (while the
 caller retrieves and loads the embedding model), so the first question's prompt evaluation starts after
-it; a lock keeps the warm-up and the answers one at a time. An answer that starts repeating itself is
+it; a lock keeps the warm-up and the answers one at a time. Every completion is sampled from `seed`, so
+an answer depends on its prompt only, not on how many answers came before it (llama-cpp-python moves
+its seed on after each unseeded completion) and evaluated in the same two parts, the warm-up's and the
+rest (`_keep_warm_part`). An answer that starts repeating itself is
 ended there and generation stops (`rag.repeats`). This module does not find or assemble model files (see
 `rag.llms.packaged`).
 """
@@ -50,9 +53,11 @@ class LlamaCppChat(StreamingChatModel):
     n_ctx: int
     max_tokens: int
     temperature: float
+    seed: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _cached_system: str | None = PrivateAttr(default=None)  # the system message the cache starts with
+    _warm_tokens: list[int] | None = PrivateAttr(default=None)  # what the warm-up left in the cache
 
     def model_post_init(self, context: Any) -> None:
         self._llama = None
@@ -65,10 +70,11 @@ class LlamaCppChat(StreamingChatModel):
             n_ctx=self.n_ctx,
             n_threads=threads,
             n_batch=batch,
-            seed=0,
+            seed=self.seed,
             verbose=False,
         )
         self._cached_system = None
+        self._warm_tokens = None
         return self
 
     def warm_up(self, system: str) -> threading.Thread | None:
@@ -82,13 +88,17 @@ class LlamaCppChat(StreamingChatModel):
 
     def _evaluate_system(self, system: str) -> None:
         with self._lock:
-            if system != self._cached_system:
-                messages = [{"role": "system", "content": system}, {"role": "user", "content": "?"}]
-                # A completion without a seed moves llama-cpp-python's seed on; passing the current one
-                # leaves it where it was, so the answers that follow are the ones a cold start gives.
-                seed = self._llama._seed
-                self._llama.create_chat_completion(messages, max_tokens=1, temperature=0.0, seed=seed)
-                self._cached_system = system
+            self._warm(system)
+
+    def _warm(self, system: str | None) -> None:
+        """Evaluate `system` with a stand-in user turn, unless the cache starts with it (lock held)."""
+        if system is None or system == self._cached_system:
+            self._cached_system = system
+            return
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": "?"}]
+        self._llama.create_chat_completion(messages, max_tokens=1, temperature=0.0, seed=self.seed)
+        self._cached_system = system
+        self._warm_tokens = self._llama.input_ids[: self._llama.n_tokens].tolist()
 
     @property
     def context_window(self) -> int:
@@ -113,19 +123,32 @@ class LlamaCppChat(StreamingChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
-            self._cached_system = _system_of(messages)
             completion = self._completion(messages, stop, kwargs.get("max_tokens", self.max_tokens))
             texts = (part["choices"][0]["delta"].get("content") or "" for part in completion)
             for text in stop_repeats(texts):  # generation stops where the answer starts looping
                 if text:
                     yield self.token_chunk(text, run_manager)
 
+    def _keep_warm_part(self) -> None:
+        """Cut the cache back to what it shares with the warm-up's prompt (the system message and the
+        start of a user turn), so every prompt after it is evaluated in the same two parts: evaluated in
+        other parts, the same prompt gets slightly other logits, enough to change a sampled token."""
+        if self._warm_tokens is None:
+            return
+        cached, warm = self._llama.input_ids[: self._llama.n_tokens].tolist(), self._warm_tokens
+        pairs = enumerate(zip(cached, warm, strict=False))
+        self._llama.n_tokens = next((i for i, (a, b) in pairs if a != b), min(len(cached), len(warm)))
+
     def _completion(self, messages: list[BaseMessage], stop: list[str] | None, max_tokens: int) -> Iterator:
-        """llama.cpp's streamed chat completion; a prompt longer than the context is a `ModelError`."""
+        """llama.cpp's streamed chat completion; a prompt longer than the context is a `ModelError`.
+        Without a warm-up for its system message, one is made first (cold and warm answers are alike)."""
+        self._warm(_system_of(messages))
+        self._keep_warm_part()
         completion = self._llama.create_chat_completion(
             [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
             max_tokens=max_tokens,
             temperature=self.temperature,
+            seed=self.seed,
             stop=stop,
             stream=True,
         )
@@ -152,6 +175,7 @@ def build_llamacpp(path: Path, settings: LLMSettings) -> LlamaCppChat:
         n_ctx=settings.n_ctx,
         max_tokens=settings.max_tokens,
         temperature=settings.temperature,
+        seed=settings.seed,
     )
     try:
         return chat.load(settings.threads, batch=512)

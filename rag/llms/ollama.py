@@ -93,5 +93,6 @@ def build_ollama(model: str, settings: LLMSettings) -> tuple[CheckedChatOllama, 
         num_ctx=n_ctx,
         num_predict=settings.max_tokens,
         temperature=settings.temperature,
+        seed=settings.seed,
     )
     return chat, n_ctx
