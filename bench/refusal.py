@@ -39,9 +39,11 @@ def scores(store, question: str, settings: Settings, paths: list[str] | None) ->
     """(the sentence alone, the sentence read in its file) for the question's retrieved passages."""
     found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
     rarity = partial(store.lexical.rarity, paths=paths)  # as rare as in a collection of `paths` only
-    in_files, credit = store.lexical.words_in_files, settings.answers.file_credit
-    evidence = partial(select_evidence, question, found.passages, store.embeddings.embed_documents, 0, rarity)
-    return evidence().strength, evidence(in_files=in_files, file_credit=credit).grounding
+    embed, in_files = store.embeddings.embed_documents, store.lexical.words_in_files
+    selected = select_evidence(
+        question, found.passages, embed, 0, rarity, in_files, settings.answers.file_credit
+    )
+    return selected.strength, selected.grounding  # the strength is the sentence alone
 
 
 def main(store_path: Path, dataset: Path, limit: int) -> dict:
