@@ -91,11 +91,10 @@ def select_evidence(
 @dataclass(frozen=True)
 class _Match:
     """How each window matches the question: its cosine, the weight of the question's words it holds,
-    the question's words (stems; `written`: stem -> the question's word) and their weights."""
+    the question's words (`written`: stem -> the question's word) and their weights."""
 
     cosine: np.ndarray
     held: np.ndarray
-    wanted: frozenset[str]
     written: dict[str, str]
     weights: dict[str, float]
     total: float
@@ -119,10 +118,10 @@ def _match(question: str, windows: list[Window], embed: Embed, rarity: Rarity | 
     cosine = np.clip(cosine_scores([question], windows, embed)[0], 0.0, 1.0)
     wanted = stems(question) - stems(" ".join(_HOW_WORDS.findall(question)))
     written = _written(question, wanted)
-    weights = question_weights(question, wanted, rarity) if rarity else {}
+    weights = _rarities(written, rarity) if rarity else {}
     total = sum(weights.get(word, 1.0) for word in wanted)
     held = np.array([sum(weights.get(word, 1.0) for word in wanted & stems(w.text)) for w in windows])
-    return _Match(cosine, held, wanted, written, weights, total)
+    return _Match(cosine, held, written, weights, total)
 
 
 def _file_words(
@@ -142,7 +141,11 @@ def question_weights(question: str, wanted: Collection[str], rarity: Rarity) -> 
     """The rarity of each wanted stem of the question, asked for by the word as the question writes it:
     the index stems what it is given, and stemming a stem again can give another word ("disease" ->
     "diseas" -> "disea", which no chunk holds, so the commonest word would weigh the most)."""
-    written = _written(question, wanted)
+    return _rarities(_written(question, wanted), rarity)
+
+
+def _rarities(written: dict[str, str], rarity: Rarity) -> dict[str, float]:
+    """Each stem's rarity, asked for by its written word (`written`: stem -> the question's word)."""
     if not written:
         return {}
     found = rarity(sorted(set(written.values())))
