@@ -250,22 +250,20 @@ class LexicalIndex:
         searcher = self._files.searcher()
         schema = self._files.schema
         holders: dict[str, set[str]] = {path: set() for path in paths}
-        parts = searcher.search(
-            tantivy.Query.term_set_query(schema, "path", list(paths)), 1, count=True
-        ).count
+        within = tantivy.Query.term_set_query(schema, "path", list(paths))
+        parts = searcher.search(within, 1, count=True).count  # a long file has a few
         for word in words:
             terms = self._analyzer.analyze(word)
-            found = [self._files_holding(searcher, schema, term, paths, parts) for term in terms]
+            found = [self._files_holding(searcher, term, within, parts) for term in terms]
             for path in set.intersection(*found) if found else ():
                 holders[path].add(word)
         return holders
 
-    def _files_holding(
-        self, searcher: Any, schema: Any, term: str, paths: Sequence[str], parts: int
-    ) -> set[str]:
-        """Which of these files (`parts` documents in all: a long file has a few) hold the term."""
-        holds = _within_paths(tantivy.Query.term_query(schema, "body", term), schema, paths)
-        hits = searcher.search(holds, max(parts, 1), count=False).hits
+    def _files_holding(self, searcher: Any, term: str, within: Any, parts: int) -> set[str]:
+        """Which of the files `within` matches (`parts` documents in all) hold the term."""
+        holds = tantivy.Query.term_query(self._files.schema, "body", term)
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, holds), (tantivy.Occur.Must, within)])
+        hits = searcher.search(query, max(parts, 1), count=False).hits
         return {searcher.doc(address)["path"][0] for _, address in hits}
 
     def _held_by(self, searcher: Any, term: str, within: Any | None) -> int:
