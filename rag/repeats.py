@@ -23,14 +23,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+_M = r"\[\d+(?:\s*,\s*\d+)*\]"  # a marker: [2], [1, 3]
 _UNIT_END = re.compile(r"\n|(?<=[.!?])\s")  # a line or a sentence ends here
-_LEAD = re.compile(r"(?:\s|\[\d+(?:\s*,\s*\d+)*\])*")  # markers and spaces before a unit's own words
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]|\[\d*$")  # a marker, or one still being written
+_LEAD = re.compile(rf"(?:\s|{_M})*")  # markers and spaces before a unit's own words
+_MARKER = re.compile(rf"{_M}|\[\d*$")  # a marker, or one still being written
 _LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])(?:\s+|$)")
 _ONLY_NUMBER = re.compile(r"\s*\d+[.)]")  # "2." before a list item's words ends no sentence
 _WORD = re.compile(r"\w+")
-_MARKER_RUN = re.compile(r"\[\d+(?:\s*,\s*\d+)*\](?:[\s,;]*\[\d+(?:\s*,\s*\d+)*\])*")  # markers in a row
-_ONE_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_ONE_MARKER = re.compile(_M)
+_MARKER_RUN = re.compile(rf"{_M}(?:[\s,;]*{_M})*")  # markers in a row
 _PARTIAL_MARKER = re.compile(r"\[\d*(?:\s*,\s*\d*)*$")  # "[1", "[1, " at the end: still being written
 MIN_WORDS = 4
 MAX_MARKERS = 10  # markers in a row an answer may write (sources are fewer)
