@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 _GLUED = r"(?![\w\-–])"  # "P[4]-type": the bracket is part of a name
 _MARKER = re.compile(rf"\[(\d+(?:\s*,\s*\d+)*)\]{_GLUED}")
+_LEADING_MARKERS = re.compile(rf"(?:\s*{_MARKER.pattern}[\s.]*)+")  # "[2] Parts too." after "... years."
 # [3], [3, 4], [5-7]: a marker or a reference
 _REFERENCE = re.compile(rf"\s*\[\d+(?:\s*[-–,]\s*\d+)*\]{_GLUED}")
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]+`", re.DOTALL)  # a fenced block (maybe still open), inline code
@@ -64,11 +65,21 @@ def _outside_code(substitute: Callable[[str, str], str], text: str) -> str:
     return "".join([*kept, substitute("", text[start:])])
 
 
-def cited_numbers(text: str, valid: int) -> list[int]:
-    """Source numbers cited in `text` as [n] or [n, m], in order of first use, within 1..valid."""
+def marker_numbers(text: str) -> list[int]:
+    """Every number of the [n] or [n, m] markers in `text`, in order of first use, in range or not."""
     seen: list[int] = []
     for group in _MARKER.findall(_CODE.sub(" ", text)):
-        for number in (int(n) for n in group.split(",")):
-            if 1 <= number <= valid and number not in seen:
-                seen.append(number)
+        seen += [number for number in map(int, group.split(",")) if number not in seen]
     return seen
+
+
+def cited_numbers(text: str, valid: int) -> list[int]:
+    """Source numbers cited in `text` as [n] or [n, m], in order of first use, within 1..valid."""
+    return [number for number in marker_numbers(text) if 1 <= number <= valid]
+
+
+def leading_markers(text: str) -> str:
+    """The markers that open `text` with the spaces and full stops between them ("" if none): a model that
+    puts "[2]" after a sentence's full stop starts the next sentence with it."""
+    found = _LEADING_MARKERS.match(text)
+    return found.group() if found else ""

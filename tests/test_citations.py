@@ -1,6 +1,8 @@
 from rag.citations import (
     cited_numbers,
     content_words,
+    leading_markers,
+    marker_numbers,
     strip_markers,
     strip_references,
     strip_source_references,
@@ -10,6 +12,12 @@ from rag.citations import (
 def test_cited_numbers():
     assert cited_numbers("A [2]. B [1, 3][2]. C [9] [x]", valid=3) == [2, 1, 3]
     assert cited_numbers("nothing cited", valid=3) == []
+
+
+def test_marker_numbers_keeps_every_number_and_leading_markers_open_a_sentence():
+    assert marker_numbers("A [7]. B [1, 3][7]. P[4]-type `x[5]`") == [7, 1, 3]
+    assert leading_markers(" [2]. [3] Parts too.") == " [2]. [3] "
+    assert leading_markers("Parts [2].") == leading_markers("[4]-type parts.") == ""
 
 
 def test_strip_markers():

@@ -46,9 +46,15 @@ def test_answer_markdown_shows_dollars_tags_links_and_images_literally():
 
 def test_claims_for_picks_the_sentences_citing_a_source():
     answer = "The warranty lasts two years [1]. Descale monthly [2]. Both apply [1, 2]."
-    assert claims_for(answer, 1) == ["The warranty lasts two years .", "Both apply ."]
+    assert claims_for(answer, 1) == ["The warranty lasts two years.", "Both apply."]
     assert claims_for(answer, 3) == []
     assert claims_for("It lasts two years. [2] Parts too.", 2) == ["It lasts two years."]
+
+
+def test_claims_for_reads_brackets_in_names_and_code_as_text():
+    answer = "P[4]-type pumps fail first [2]. Call `pump[1]` to reset."
+    assert claims_for(answer, 2) == ["P[4]-type pumps fail first."]
+    assert claims_for(answer, 4) == claims_for(answer, 1) == []
 
 
 def test_supported_spans_mark_the_matching_sentence():

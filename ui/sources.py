@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from ingest.loaders import LoadError, loader_for
-from rag.citations import content_words
+from rag.citations import content_words, leading_markers, marker_numbers, strip_markers
 from rag.prompts import NOT_FOUND
 
 # A sentence: up to . ! or ? followed by a space (not the dot in 14.90), or to the end of its line.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*")
-_LEADING_MARKERS = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\][\s.]*)+")
 _LINE_WRAP = re.compile(r"(?<!\n)\n(?!\n)")
-_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # Characters Markdown (and Streamlit's LaTeX) would interpret, replaced by numeric entities.
 _ESCAPES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|$~:"} | {"\n": "<br>", "\r": ""}
 MIN_OVERLAP = 0.5
@@ -89,18 +87,14 @@ def claims_for(answer: str, n: int) -> list[str]:
     """The answer's sentences that cite source `n` (markers removed); "… purchase. [1]" cites too."""
     sentences: list[tuple[str, set[int]]] = []
     for sentence in _SENTENCE.findall(answer):
-        leading = _LEADING_MARKERS.match(sentence)
+        leading = leading_markers(sentence)
         if leading and sentences:  # markers placed after the previous sentence's full stop
-            sentences[-1][1].update(_numbers(leading.group()))
-            sentence = sentence[leading.end() :]
-        text = _MARKERS.sub("", sentence).strip()
+            sentences[-1][1].update(marker_numbers(leading))
+            sentence = sentence[len(leading) :]
+        text = strip_markers(sentence)
         if text.strip(" .!?"):
-            sentences.append((text, _numbers(sentence)))
+            sentences.append((text, set(marker_numbers(sentence))))
     return [text for text, numbers in sentences if n in numbers]
-
-
-def _numbers(text: str) -> set[int]:
-    return {int(x) for group in _MARKERS.findall(text) for x in group.split(",")}
 
 
 def supported_spans(text: str, claims: list[str]) -> list[tuple[int, int]]:
