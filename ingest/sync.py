@@ -336,7 +336,7 @@ def _store_sentences(batch: list[Chunk], path: str, version: str, store: Store) 
     vector for (see `rag.sentence_vectors`)."""
     texts = {sentence_key(t): t for chunk in batch for t in chunk_sentences(chunk.text, path)}
     new = {key: texts[key] for key in texts.keys() - store.sentences.known(texts)}
-    vectors = store.embeddings.embed_documents(list(new.values())) if new else []
+    vectors = store.sentence_embeddings.embed_documents(list(new.values())) if new else []
     store.sentences.add(path, version, texts, dict(zip(new, vectors, strict=True)))
 
 

@@ -34,15 +34,19 @@ def open_collection(
 ) -> Store:
     """The configured store (or one at `root`), with the configured embedding model and Chroma server.
 
-    The onnx-int8 embedding backend keeps its export in the configured store's `models/embeddings/`
-    (also for a collection at `root`, such as an evaluation's), so one export serves them all."""
-    embeddings = embeddings or LazyEmbeddings(settings.embeddings, embedding_exports_dir(settings))
+    Sentences are compared with `embeddings.sentence_model` (the same object when it is the model). An
+    export or assembled GGUF the installation lacks is kept in the configured store's `models/embeddings/`
+    (also for a collection at `root`, such as an evaluation's), so one serves them all."""
+    exports = embedding_exports_dir(settings)
+    embeddings = embeddings or LazyEmbeddings(settings.embeddings, exports)
+    sentences = settings.embeddings.for_sentences
     store = open_store(
         root or settings.store.path,
         settings.store.collection,
         embeddings,
         settings.embeddings.identity,
         settings.store.server,
+        embeddings if sentences is settings.embeddings else LazyEmbeddings(sentences, exports),
     )
     if not lexical_in_step(store):
         _rebuild_lexical_unless_busy(store)

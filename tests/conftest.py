@@ -48,6 +48,15 @@ def torch_embeddings() -> Embeddings:
     return build_embeddings(EmbeddingSettings(backend="torch"))
 
 
+@pytest.fixture(scope="session")
+def nomic_embeddings(tmp_path_factory) -> Embeddings:
+    """The packaged GGUF embedding model (nomic-embed-text-v1.5) on llama.cpp, from the installation."""
+    from rag.settings import PACKAGED_GGUF_EMBEDDING_MODEL, EmbeddingSettings
+
+    settings = EmbeddingSettings(model=PACKAGED_GGUF_EMBEDDING_MODEL)
+    return build_embeddings(settings, tmp_path_factory.mktemp("unused-models"))
+
+
 @pytest.fixture
 def embeddings(real_embeddings: Embeddings) -> CountingEmbeddings:
     return CountingEmbeddings(real_embeddings)

@@ -73,3 +73,31 @@ def test_a_store_built_with_torch_refuses_the_int8_backend(settings, embeddings)
     assert "'all-MiniLM-L6-v2', but settings say 'all-MiniLM-L6-v2+onnx-int8'" in str(refused.value)
     assert "set embeddings.backend back" in str(refused.value)
     assert not embedding_exports_dir(other).exists()  # refused before anything was exported
+
+
+def test_a_gguf_collection_searches_with_it_and_compares_sentences_with_the_sentence_model(
+    settings, docs, real_embeddings
+):
+    from ingest.sync import sync
+    from rag.components import open_manifest
+    from rag.retrieve import retrieve
+    from rag.settings import PACKAGED_GGUF_EMBEDDING_MODEL, RetrievalSettings
+
+    nomic = settings.model_copy(update={"embeddings": EmbeddingSettings(model=PACKAGED_GGUF_EMBEDDING_MODEL)})
+    store = open_collection(nomic)
+    manifest = open_manifest(store)
+    sync([docs], store, manifest, nomic.chunking)
+    manifest.close()
+    assert store.embedding_model == "nomic-embed-text-v1.5"
+    dense = RetrievalSettings(lexical=False, rerank=False, file_weight=0)
+    found = retrieve(store, "How often should I descale if my water is hard?", k=3, options=dense)
+    assert found[0].file == "maintenance.docx"
+    assert len(store.embeddings.embed_query("descale")) == 768
+    sentence = "Descale every four weeks."  # compared with all-MiniLM-L6-v2, as the answers.* thresholds were
+    assert store.sentence_embed([sentence])[0] == pytest.approx(
+        real_embeddings.embed_documents([sentence])[0]
+    )
+    assert not embedding_exports_dir(nomic).exists()  # the installed model served
+    store.close()
+    with pytest.raises(EmbeddingMismatchError, match="'nomic-embed-text-v1.5', but settings say 'all-MiniLM"):
+        open_collection(settings.with_store(nomic.store.path))

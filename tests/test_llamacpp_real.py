@@ -9,7 +9,7 @@ from rag.chain import Budget, ask, build_chain
 from rag.errors import ModelError
 from rag.history import history_messages
 from rag.llms import build_llm
-from rag.llms.packaged import DEFAULT_GGUF_NAME, DEFAULT_GGUF_SHA256, default_gguf
+from rag.packaged import DEFAULT_GGUF, assembled
 from rag.retrieve import retrieve
 from rag.settings import LLMSettings
 
@@ -19,17 +19,17 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
-    path = default_gguf(folder)
-    assert path.name == DEFAULT_GGUF_NAME
+    path = assembled(DEFAULT_GGUF, folder)
+    assert path.name == DEFAULT_GGUF.name
     return folder
 
 
 def test_assembled_model_matches_its_checksum_and_is_reused(models_dir):
-    path = models_dir / DEFAULT_GGUF_NAME
+    path = models_dir / DEFAULT_GGUF.name
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == DEFAULT_GGUF_SHA256
+    assert digest == DEFAULT_GGUF.sha256
     mtime = path.stat().st_mtime_ns
-    assert default_gguf(models_dir) == path and path.stat().st_mtime_ns == mtime
+    assert assembled(DEFAULT_GGUF, models_dir) == path and path.stat().st_mtime_ns == mtime
     assert not list(models_dir.glob("*.partial-*"))
 
 

@@ -66,3 +66,23 @@ def test_yaml_the_parser_chokes_on_is_a_settings_error(tmp_path, text):  # found
     with pytest.raises(SettingsError, match="not valid YAML") as raised:
         load_settings(write(tmp_path, text))  # was RecursionError, ValueError, AttributeError, IndexError
     assert len(str(raised.value).splitlines()) == 1
+
+
+def test_embedding_model_paths_resolve_beside_the_file_and_sentences_have_their_own_model(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "e5.gguf").write_bytes(b"GGUF")
+    text = "embeddings:\n  model: models/e5.gguf\n  backend: onnx-int8\n  query_prefix: 'query: '\n"
+    embeddings = load_settings(write(tmp_path, text)).embeddings
+    assert embeddings.model == str(tmp_path / "models" / "e5.gguf") and embeddings.is_gguf
+    assert embeddings.identity == embeddings.model  # llama.cpp runs it: the backend does not apply
+    sentences = embeddings.for_sentences
+    assert (sentences.model, sentences.backend, sentences.query_prefix) == (
+        PACKAGED_EMBEDDING_MODEL,
+        "onnx-int8",
+        None,
+    )
+    same = load_settings(write(tmp_path, "embeddings:\n  sentence_model: ''\n")).embeddings
+    assert same.for_sentences is same and not same.is_gguf
+    assert load_settings(
+        write(tmp_path, "embeddings:\n  sentence_model: models\n")
+    ).embeddings.sentence_model == str(tmp_path / "models")

@@ -69,8 +69,8 @@ def build_llm(spec: str, settings: LLMSettings, models_dir: Path) -> LoadedModel
         chat, n_ctx = build_ollama(model, settings)
         return LoadedModel(chat, n_ctx)
     from rag.llms.llamacpp import build_llamacpp
-    from rag.llms.packaged import default_gguf
+    from rag.packaged import DEFAULT_GGUF, assembled
 
-    path = Path(model).expanduser() if model else default_gguf(models_dir)
+    path = Path(model).expanduser() if model else assembled(DEFAULT_GGUF, models_dir)
     chat = build_llamacpp(path, settings)
     return LoadedModel(chat, chat.context_window, chat.count_tokens)

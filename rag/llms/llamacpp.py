@@ -12,7 +12,7 @@ an answer depends on its prompt only, not on how many answers came before it (ll
 its seed on after each unseeded completion) and evaluated in the same two parts, the warm-up's and the
 rest (`_keep_warm_part`). An answer that starts repeating itself is
 ended there and generation stops (`rag.repeats`). This module does not find or assemble model files (see
-`rag.llms.packaged`).
+`rag.packaged`).
 """
 
 from __future__ import annotations
