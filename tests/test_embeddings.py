@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -101,3 +102,21 @@ def test_a_gguf_collection_searches_with_it_and_compares_sentences_with_the_sent
     store.close()
     with pytest.raises(EmbeddingMismatchError, match="'nomic-embed-text-v1.5', but settings say 'all-MiniLM"):
         open_collection(settings.with_store(nomic.store.path))
+
+
+def test_the_packaged_gguf_is_assembled_beside_the_store_when_the_installation_lacks_it(
+    tmp_path, monkeypatch
+):
+    import rag.embeddings
+    from rag.embeddings import gguf_file
+    from rag.errors import ModelError
+    from rag.packaged import NOMIC_EMBED
+
+    monkeypatch.setattr(rag.embeddings, "installed_exports_dir", lambda: tmp_path / "installation")
+    path = gguf_file("nomic-embed-text-v1.5", tmp_path / "models")
+    assert path == tmp_path / "models" / NOMIC_EMBED.name and path.stat().st_size == 274_290_560
+    with pytest.raises(
+        ModelError, match="nomic-embed-text-v1.5 needs a folder to be assembled in: run `make install`"
+    ):
+        gguf_file("nomic-embed-text-v1.5", None)
+    assert gguf_file("~/models/e5.gguf", None) == Path("~/models/e5.gguf").expanduser()
