@@ -23,14 +23,14 @@ apply_offline_environment()
 
 from rag.components import open_collection  # noqa: E402
 from rag.evaluate import eval_store_root, load_questions  # noqa: E402
-from rag.retrieve import search  # noqa: E402
+from rag.retrieve import best_score, search  # noqa: E402
 from rag.settings import Settings, load_settings  # noqa: E402
 
 
 def best_scores(store, questions, settings: Settings) -> list[float]:
     """The best cosine of each question's passages (0 when none is found)."""
     found = (search(store, q.text, settings.retrieval.k, options=settings.retrieval) for q in questions)
-    return [max((p.score for p in result.passages), default=0.0) for result in found]
+    return [best_score(result.passages) for result in found]
 
 
 def flag_counts(best_absent: list[float], best_present: list[float], min_score: float, names: dict) -> dict:

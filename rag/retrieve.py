@@ -86,8 +86,12 @@ def search(
         ranked = penalise_repeats(ranked, depth, options.file_penalty, _path_of)
         found = cap_per_file([item for item, _ in ranked], k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
-    best = max((p.score for p in passages), default=0.0)
-    return Retrieval(passages, timings, weak_evidence=best < options.min_score)
+    return Retrieval(passages, timings, weak_evidence=best_score(passages) < options.min_score)
+
+
+def best_score(passages: Sequence[Passage]) -> float:
+    """The best cosine similarity among `passages` (0 when there are none): what `min_score` is held to."""
+    return max((p.score for p in passages), default=0.0)
 
 
 def _fuse(
