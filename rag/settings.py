@@ -19,6 +19,11 @@ from rag.errors import SettingsError
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 PACKAGED_GGUF_EMBEDDING_MODEL = "nomic-embed-text-v1.5"  # a GGUF, run by llama.cpp (see rag.embeddings)
 
+# `retrieval.min_score` when not set: cosines depend on the model, so the weak-evidence threshold is the
+# one measured for its family (matched against the model's name or file name; see README, "Weak evidence").
+DEFAULT_MIN_SCORE = 0.35  # all-MiniLM-L6-v2, and any model not measured
+MIN_SCORE_BY_FAMILY = {"nomic-embed-text": 0.65}
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,7 +126,8 @@ class RetrievalSettings(_Section):
     rerank_weight: float = Field(0.25, ge=0.0, le=1.0)  # best sentence's word match's share of the new score
     file_penalty: float = Field(0.0, ge=0.0, le=10.0)  # fused-score margin a file's next passage must beat
     max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
-    min_score: float = Field(0.35, ge=0.0, le=1.0)  # best cosine below this: weak evidence (0: never)
+    # best cosine below this: weak evidence (0: never); unset or null in a file: the model's own (Settings)
+    min_score: float = Field(DEFAULT_MIN_SCORE, ge=0.0, le=1.0)
 
 
 class LLMSettings(_Section):
@@ -174,9 +180,39 @@ class Settings(_Section):
     answers: AnswerSettings = AnswerSettings()
     ui: UISettings = UISettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _min_score_for_model(cls, raw: Any) -> Any:
+        """`retrieval.min_score` left out or null: the threshold measured for the embedding model."""
+        if not isinstance(raw, dict):
+            return raw
+        retrieval = raw.get("retrieval")
+        if isinstance(retrieval, dict) and retrieval.get("min_score") is not None:
+            return raw
+        if retrieval is not None and not isinstance(retrieval, dict):
+            return raw  # a RetrievalSettings built in code, or a bad value the section's own check names
+        model = _model_name(raw.get("embeddings"))
+        return {**raw, "retrieval": {**(retrieval or {}), "min_score": min_score_for(model)}}
+
     def with_store(self, path: Path) -> Settings:
         """A copy whose store lives at `path`."""
         return self.model_copy(update={"store": self.store.model_copy(update={"path": path})})
+
+
+def min_score_for(model: str) -> float:
+    """The weak-evidence threshold measured for `model`'s family (a packaged name, a folder or a file)."""
+    name = Path(model).name.lower()
+    return next(
+        (score for family, score in MIN_SCORE_BY_FAMILY.items() if name.startswith(family)), DEFAULT_MIN_SCORE
+    )
+
+
+def _model_name(embeddings: Any) -> str:
+    if isinstance(embeddings, EmbeddingSettings):
+        return embeddings.model
+    if isinstance(embeddings, dict) and isinstance(embeddings.get("model"), str):
+        return embeddings["model"]
+    return PACKAGED_EMBEDDING_MODEL
 
 
 def load_settings(path: Path | None) -> Settings:

@@ -86,3 +86,30 @@ def test_embedding_model_paths_resolve_beside_the_file_and_sentences_have_their_
     assert load_settings(
         write(tmp_path, "embeddings:\n  sentence_model: models\n")
     ).embeddings.sentence_model == str(tmp_path / "models")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 0.35),  # all-MiniLM-L6-v2: the threshold measured for it
+        ("embeddings:\n  model: nomic-embed-text-v1.5\n", 0.65),  # its cosines run higher
+        (
+            "embeddings:\n  model: /m/nomic-embed-text-v1.5.Q8_0.gguf\nretrieval:\n  k: 3\n",
+            0.65,
+        ),  # by file name
+        ("embeddings:\n  model: nomic-embed-text-v1.5\nretrieval:\n  min_score: null\n", 0.65),
+        ("embeddings:\n  model: nomic-embed-text-v1.5\nretrieval:\n  min_score: 0.4\n", 0.4),  # set: kept
+        ("embeddings:\n  model: /m/e5-small.gguf\n", 0.35),  # not measured: the default
+    ],
+)
+def test_min_score_left_unset_is_the_one_measured_for_the_embedding_model(tmp_path, text, expected):
+    assert load_settings(write(tmp_path, text)).retrieval.min_score == expected
+
+
+def test_a_bad_min_score_is_still_named(tmp_path):
+    with pytest.raises(SettingsError, match=r"retrieval\.min_score"):
+        load_settings(
+            write(tmp_path, "embeddings:\n  model: nomic-embed-text-v1.5\nretrieval:\n  min_score: 2\n")
+        )
+    with pytest.raises(SettingsError, match="retrieval"):
+        load_settings(write(tmp_path, "retrieval: many\n"))
