@@ -23,7 +23,8 @@ apply_offline_environment()
 
 from rag.components import open_collection  # noqa: E402
 from rag.evaluate import eval_store_root, load_questions  # noqa: E402
-from rag.retrieve import best_score, search  # noqa: E402
+from rag.passages import best_score  # noqa: E402
+from rag.retrieve import search  # noqa: E402
 from rag.settings import Settings, load_settings  # noqa: E402
 
 

@@ -24,7 +24,7 @@ from rag.lock import write_lock
 from rag.memory import ConversationStore
 from rag.prompts import PROMPTS, system_message
 from rag.retrieve import search
-from rag.settings import Settings
+from rag.settings import Settings, cosine_scale
 from rag.store import Store, StoreLayout, bring_lexical_in_step, lexical_in_step, open_store
 from rag.support import check_answer
 
@@ -122,6 +122,8 @@ def answer_chain(
         rarity=rarity,
         in_files=store.lexical.words_in_files,
         file_credit=answers.file_credit,
+        passage_weight=answers.passage_weight,
+        score_floor=cosine_scale(settings.embeddings.model).gate_floor,  # where the model's cosines lie
     )
     uses_evidence = any(
         [

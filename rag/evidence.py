@@ -12,13 +12,17 @@ full passages listed as sources; a passage none of whose sentences is kept is le
 The best sentence's score is the evidence's strength. Its grounding reads each sentence in its
 document: a question word the sentence lacks but its file holds counts `file_credit` of its weight, since
 an answering sentence seldom repeats what its whole document is about ("NVIDIA's", "the 10-Q", the
-virus an article studies). When the grounding is below `answers.min_evidence`, no retrieved sentence
-says much about the question, and the chain replies "not found" instead of letting the model guess
-(threshold and credit measured: README, "Answer quality"). Rarity is what tells an absent answer from a
-present one: a collection without the article on "RANBP2" still has sentences on nuclear pores, but
-none holds that name, and no file does either. This module does not call a chat model or read the
-index itself; the caller passes the rarity and the file lookup (`rag.lexical.LexicalIndex.rarity`,
-`words_in_files`).
+virus an article studies). The best passage's cosine with the question adds to it, `passage_weight`
+times its margin over the embedding model's weak-evidence floor (`retrieval.min_score` as measured for
+the model; nothing below it): a question about what a whole passage is about scores high there even
+when no one sentence repeats its words (docugami's long analytic questions), while a question whose
+document is absent finds no passage close on either count. When the grounding is below
+`answers.min_evidence`, nothing retrieved says much about the question, and the chain replies "not
+found" instead of letting the model guess (threshold, credit and weight measured: README, "Answer
+quality"). Rarity is what tells an absent answer from a present one: a collection without the article
+on "RANBP2" still has sentences on nuclear pores, but none holds that name, and no file does either.
+This module does not call a chat model or read the index itself; the caller passes the rarity and the
+file lookup (`rag.lexical.LexicalIndex.rarity`, `words_in_files`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.citations import content_words
-from rag.passages import Passage
+from rag.passages import Passage, best_score
 from rag.sentences import Span
 from rag.support import Embed, Window, cosine_scores, sentence_windows, stems
 
@@ -46,7 +50,8 @@ _HOW_WORDS = re.compile(r"\bhow\s+(long|much|many|often|far|old|soon)\b", re.IGN
 class Selected:
     """The passages as the prompt shows them, the best sentence's relevance to the question (None: not
     measured, nothing to refuse on), and its grounding: the best relevance of a sentence read in its
-    document (see the module docstring; the strength when the documents' words were not looked up)."""
+    document, plus the best passage's margin (see the module docstring; the strength when neither the
+    documents' words nor the passages' scores were looked at). The refusal gate reads the grounding."""
 
     passages: list[Passage]
     strength: float | None = None
@@ -62,11 +67,14 @@ def select_evidence(
     rarity: Rarity | None = None,
     in_files: InFiles | None = None,
     file_credit: float = 0.0,
+    passage_weight: float = 0.0,
+    score_floor: float = 0.0,
 ) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
     and grounding of the evidence (see the module docstring); `rarity` weighs the question's words by how
     rare they are in the collection (e.g. `LexicalIndex.rarity`), `in_files` tells which of them each
-    passage's file holds (e.g. `LexicalIndex.words_in_files`), each counting `file_credit` of its weight."""
+    passage's file holds (e.g. `LexicalIndex.words_in_files`), each counting `file_credit` of its weight;
+    the best passage score's margin over `score_floor` (0 if below) adds `passage_weight` times itself."""
     sentences = sentence_windows(passages)
     windows = [w for w in sentences if is_evidence(w)] or sentences
     if not windows:
@@ -78,6 +86,7 @@ def select_evidence(
     grounding = strength
     if in_files and file_credit > 0:
         grounding = float(match.scores(_file_words(match, windows, passages, in_files), file_credit).max())
+    grounding += passage_weight * max(0.0, best_score(passages) - score_floor)
     if limit <= 0:
         return Selected(list(passages), strength, best, grounding)
     kept = sorted(_distinct(order[:limit], windows), key=lambda i: windows[i].parts)

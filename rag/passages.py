@@ -5,6 +5,7 @@ This module only shapes data; it does not search (see `rag.retrieve`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,3 +61,9 @@ class Passage:
     def source_json(self, cited: bool) -> dict[str, Any]:
         fields = self.retrieve_json()
         return {"n": fields.pop("rank"), **fields, "cited": cited}
+
+
+def best_score(passages: Sequence[Passage]) -> float:
+    """The best cosine similarity among `passages` (0 when there are none): what `retrieval.min_score` is
+    held to."""
+    return max((p.score for p in passages), default=0.0)

@@ -23,7 +23,7 @@ from langchain_core.documents import Document
 from rag.diversity import cap_per_file, penalise_repeats
 from rag.file_match import weigh_by_file
 from rag.fusion import fuse
-from rag.passages import Passage
+from rag.passages import Passage, best_score
 from rag.rerank import rerank_by_sentences
 from rag.settings import RetrievalSettings
 from rag.store import Store
@@ -87,11 +87,6 @@ def search(
         found = cap_per_file([item for item, _ in ranked], k, options.max_per_file, _path_of)
     passages = [Passage.from_document(rank, doc, score) for rank, (doc, score) in enumerate(found, start=1)]
     return Retrieval(passages, timings, weak_evidence=best_score(passages) < options.min_score)
-
-
-def best_score(passages: Sequence[Passage]) -> float:
-    """The best cosine similarity among `passages` (0 when there are none): what `min_score` is held to."""
-    return max((p.score for p in passages), default=0.0)
 
 
 def _fuse(

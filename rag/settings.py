@@ -7,6 +7,7 @@ arguments. This module does not read environment variables: the CLI maps `ASKDOC
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,10 +20,19 @@ from rag.errors import SettingsError
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 PACKAGED_GGUF_EMBEDDING_MODEL = "nomic-embed-text-v1.5"  # a GGUF, run by llama.cpp (see rag.embeddings)
 
-# `retrieval.min_score` when not set: cosines depend on the model, so the weak-evidence threshold is the
-# one measured for its family (matched against the model's name or file name; see README, "Weak evidence").
-DEFAULT_MIN_SCORE = 0.35  # all-MiniLM-L6-v2, and any model not measured
-MIN_SCORE_BY_FAMILY = {"nomic-embed-text": 0.65}
+
+@dataclass(frozen=True)
+class CosineScale:
+    """Where an embedding model's question-passage cosines lie, measured per model family (README): below
+    `weak`, the evidence is weak (`retrieval.min_score` when not set); above `gate_floor`, the best passage
+    adds to the refusal gate's grounding (`answers.passage_weight`)."""
+
+    weak: float
+    gate_floor: float
+
+
+DEFAULT_SCALE = CosineScale(weak=0.35, gate_floor=0.35)  # all-MiniLM-L6-v2, and any model not measured
+SCALE_BY_FAMILY = {"nomic-embed-text": CosineScale(weak=0.65, gate_floor=0.5)}  # its cosines run higher
 
 
 class _Section(BaseModel):
@@ -127,7 +137,7 @@ class RetrievalSettings(_Section):
     file_penalty: float = Field(0.0, ge=0.0, le=10.0)  # fused-score margin a file's next passage must beat
     max_per_file: int = Field(0, ge=0, le=100)  # at most this many of the k passages per file (0: no cap)
     # best cosine below this: weak evidence (0: never); unset or null in a file: the model's own (Settings)
-    min_score: float = Field(DEFAULT_MIN_SCORE, ge=0.0, le=1.0)
+    min_score: float = Field(DEFAULT_SCALE.weak, ge=0.0, le=1.0)
 
 
 class LLMSettings(_Section):
@@ -152,8 +162,9 @@ class AnswerSettings(_Section):
     support_threshold: float = Field(0.6, ge=0.0, le=1.0)  # support score a source span must reach
     prompt: Literal["cite", "quote", "short"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
     evidence_sentences: int = Field(6, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
-    min_evidence: float = Field(0.5, ge=0.0, le=1.0)  # best sentence's grounding below this: not found
+    min_evidence: float = Field(0.62, ge=0.0, le=2.0)  # the evidence's grounding below this: not found
     file_credit: float = Field(0.5, ge=0.0, le=1.0)  # share of a word's weight when only the file holds it
+    passage_weight: float = Field(0.5, ge=0.0, le=2.0)  # best passage cosine's margin over the model's floor
     extractive_fallback: bool = False  # an answer the sources don't support -> the closest source sentence
     strong_evidence: float = Field(0.55, ge=0.0, le=1.0)  # model's "not found" -> closest sentence (0: never)
     withhold_unsupported: float = Field(
@@ -192,18 +203,18 @@ class Settings(_Section):
         if retrieval is not None and not isinstance(retrieval, dict):
             return raw  # a RetrievalSettings built in code, or a bad value the section's own check names
         model = _model_name(raw.get("embeddings"))
-        return {**raw, "retrieval": {**(retrieval or {}), "min_score": min_score_for(model)}}
+        return {**raw, "retrieval": {**(retrieval or {}), "min_score": cosine_scale(model).weak}}
 
     def with_store(self, path: Path) -> Settings:
         """A copy whose store lives at `path`."""
         return self.model_copy(update={"store": self.store.model_copy(update={"path": path})})
 
 
-def min_score_for(model: str) -> float:
-    """The weak-evidence threshold measured for `model`'s family (a packaged name, a folder or a file)."""
+def cosine_scale(model: str) -> CosineScale:
+    """The cosine scale measured for `model`'s family (a packaged name, a folder or a file)."""
     name = Path(model).name.lower()
     return next(
-        (score for family, score in MIN_SCORE_BY_FAMILY.items() if name.startswith(family)), DEFAULT_MIN_SCORE
+        (scale for family, scale in SCALE_BY_FAMILY.items() if name.startswith(family)), DEFAULT_SCALE
     )
 
 

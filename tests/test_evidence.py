@@ -1,5 +1,7 @@
 """Evidence selection with the real embedding model: the prompt shows the sentences nearest the question."""
 
+from dataclasses import replace
+
 import pytest
 
 from rag.evidence import GAP, MemoEmbed, question_weights, relevance, select_evidence
@@ -169,3 +171,24 @@ def test_grounding_credits_a_word_only_the_sentences_file_holds(real_embeddings)
         select(lambda words, paths: {p: files[p] & set(words) for p in paths}, 0.0).grounding
         == alone.grounding
     )
+
+
+def test_grounding_gains_the_best_passage_cosines_margin_over_the_floor_and_loses_nothing_below(
+    real_embeddings,
+):
+    question = "How often should I descale the machine?"
+    scored = [replace(SOURCES[0], score=0.45), replace(SOURCES[2], score=0.75)]
+    far = [replace(p, score=0.2) for p in scored]
+
+    def select(passages, weight: float):
+        embed = real_embeddings.embed_documents
+        return select_evidence(question, passages, embed, 0, passage_weight=weight, score_floor=0.35)
+
+    sentences_only = select(scored, 0.0)
+    assert sentences_only.grounding == sentences_only.strength
+    # the best passage (0.75) is 0.40 above the floor: half of that is added, to the grounding only
+    with_passage = select(scored, 0.5)
+    assert with_passage.grounding == pytest.approx(sentences_only.strength + 0.2)
+    assert with_passage.strength == sentences_only.strength
+    below = select(far, 0.5)  # no passage reaches the floor: the sentences alone decide
+    assert below.grounding == pytest.approx(below.strength)
