@@ -38,7 +38,7 @@ THRESHOLDS = [0.30, 0.35, 0.37, 0.40, 0.45, 0.48, 0.50, 0.52, 0.55, 0.58, 0.60, 
 
 
 def scores(store, question: str, settings: Settings, paths: list[str] | None) -> tuple[float, float]:
-    """(the sentence alone, the sentence read in its file) for the question's retrieved passages."""
+    """(the sentence alone, the grounding the gate reads) for the question's retrieved passages."""
     found = search(store, question, settings.retrieval.k, paths, options=settings.retrieval)
     rarity = partial(store.lexical.rarity, paths=paths)  # as rare as in a collection of `paths` only
     embed, in_files = store.sentence_embed, store.lexical.words_in_files  # as the chain compares sentences

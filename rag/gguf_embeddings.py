@@ -18,6 +18,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import ModelError
+from rag.settings import for_family
 
 # Task prefixes by model family, matched against the file name.
 _PREFIXES = {"nomic-embed-text": ("search_query: ", "search_document: ")}
@@ -26,7 +27,7 @@ _N_CTX = 2048  # tokens: an 800-character chunk takes ~200
 
 def known_prefixes(path: Path) -> tuple[str, str]:
     """(query prefix, document prefix) the model in `path` was trained with; ("", "") if none is known."""
-    return next((p for family, p in _PREFIXES.items() if path.name.startswith(family)), ("", ""))
+    return for_family(str(path), _PREFIXES, ("", ""))
 
 
 class GgufEmbeddings(Embeddings):

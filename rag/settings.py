@@ -7,9 +7,10 @@ arguments. This module does not read environment variables: the CLI maps `ASKDOC
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rag.errors import SettingsError
 
+T = TypeVar("T")
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 PACKAGED_GGUF_EMBEDDING_MODEL = "nomic-embed-text-v1.5"  # a GGUF, run by llama.cpp (see rag.embeddings)
 
@@ -210,12 +212,16 @@ class Settings(_Section):
         return self.model_copy(update={"store": self.store.model_copy(update={"path": path})})
 
 
+def for_family(model: str, table: Mapping[str, T], default: T) -> T:
+    """The entry of `table` for `model`'s family: the key its name (a packaged name, a folder's or a
+    file's) starts with; `default` when none does."""
+    name = Path(model).name
+    return next((value for family, value in table.items() if name.startswith(family)), default)
+
+
 def cosine_scale(model: str) -> CosineScale:
-    """The cosine scale measured for `model`'s family (a packaged name, a folder or a file)."""
-    name = Path(model).name.lower()
-    return next(
-        (scale for family, scale in SCALE_BY_FAMILY.items() if name.startswith(family)), DEFAULT_SCALE
-    )
+    """The cosine scale measured for `model`'s family."""
+    return for_family(model, SCALE_BY_FAMILY, DEFAULT_SCALE)
 
 
 def _model_name(embeddings: Any) -> str:
