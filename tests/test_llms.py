@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import pytest
 
 from rag.errors import ModelError, UnknownBackendError
-from rag.llms import build_llm, parse_spec
+from rag.llms import build_llm, gguf_path, parse_spec
 from rag.llms.fake import FakeChatModel, extractive_answer
 from rag.llms.llamacpp import check_gguf
+from rag.packaged import DEFAULT_GGUF, LARGER_GGUF
 from rag.prompts import NOT_FOUND
 from rag.settings import LLMSettings
 
@@ -71,3 +74,18 @@ def test_the_extractive_backend_loads_no_model(tmp_path):
     loaded = build_llm("extractive", LLMSettings(n_ctx=2048), tmp_path)
     assert loaded.chat is None and loaded.n_ctx == 2048
     assert list(tmp_path.iterdir()) == []  # nothing assembled, nothing loaded
+
+
+def test_llamacpp_names_a_packaged_model_or_a_path(tmp_path, monkeypatch):
+    built = []
+    monkeypatch.setattr(
+        "rag.packaged.assembled", lambda model, folder: built.append(model) or folder / model.name
+    )
+    assert gguf_path("", tmp_path) == tmp_path / DEFAULT_GGUF.name
+    assert gguf_path("Qwen2.5-Coder-1.5B", tmp_path) == tmp_path / LARGER_GGUF.name
+    assert built == [DEFAULT_GGUF, LARGER_GGUF]
+    assert (
+        gguf_path("~/models/qwen2.5-coder-1.5b.gguf", tmp_path)
+        == Path.home() / "models/qwen2.5-coder-1.5b.gguf"
+    )
+    assert len(built) == 2  # a path is not assembled

