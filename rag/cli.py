@@ -263,7 +263,9 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         _emit(info)
     else:
-        for key, value in info.items():
+        from rag.render import local_time
+
+        for key, value in {**info, "last_sync": local_time(info["last_sync"])}.items():
             typer.echo(f"{key:>16}: {value}")
 
 

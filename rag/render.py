@@ -151,21 +151,21 @@ def _print_search(event: SourcesEvent) -> None:
         typer.echo("(no passages found)", err=True)
 
 
-def _when(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+def local_time(timestamp: float | None) -> str:
+    """A stored time (seconds since the epoch) as the reader's local date and minute; None: "never"."""
+    return "never" if timestamp is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
 
 
 def print_sessions(sessions: list[Session]) -> None:
     if not sessions:
         typer.echo("No conversations yet: start one with `askdocs chat` or `askdocs ask QUESTION`.")
     for session in sessions:
-        typer.echo(
-            f"{session.id}  {_when(session.updated_at)}  {session.turn_count:>3} turn(s)  {session.title}"
-        )
+        when = local_time(session.updated_at)
+        typer.echo(f"{session.id}  {when}  {session.turn_count:>3} turn(s)  {session.title}")
 
 
 def print_session(session: Session) -> None:
-    typer.echo(f"{session.id}  {session.title}  (started {_when(session.created_at)})")
+    typer.echo(f"{session.id}  {session.title}  (started {local_time(session.created_at)})")
     for number, turn in enumerate(session.turns, 1):
         typer.echo(f"\n[{number}] you: {turn.question}")
         if turn.standalone != turn.question:

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,8 @@ def test_ingest_retrieve_ask_status_round_trip(docs, store):
     status = run_json("status", env={"ASKDOCS_STORE": store})
     assert status["files"] == 8 and status["chunks"] == first["chunks"] and status["sentence_vectors"] == 0
     assert status["embedding_model"] == "all-MiniLM-L6-v2" and status["store"] == store
+    read = run("status", env={"ASKDOCS_STORE": store}).stdout  # a person reads the sync time as a date
+    assert f"last_sync: {time.strftime('%Y-%m-%d %H:%M', time.localtime(status['last_sync']))}" in read
 
 
 def test_human_output_streams_answer_then_sources(docs, store):

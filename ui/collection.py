@@ -8,13 +8,13 @@ Streamlit; the caller passes a progress callback.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.manifest import Manifest
 from ingest.sync import SyncReport, discover, sync
+from rag.render import local_time
 from rag.settings import ChunkingSettings
 from rag.store import Store
 
@@ -30,9 +30,7 @@ class CollectionInfo:
 
     @property
     def last_sync_text(self) -> str:
-        if self.last_sync is None:
-            return "never"
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.last_sync))
+        return local_time(self.last_sync)
 
 
 def collection_info(store: Store, manifest: Manifest) -> CollectionInfo:
@@ -50,7 +48,7 @@ def files_table(manifest: Manifest) -> list[dict[str, object]]:
             "file": Path(r.path).name,
             "folder": str(Path(r.path).parent),
             "chunks": r.chunks,
-            "ingested": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.ingested_at)),
+            "ingested": local_time(r.ingested_at),
             "path": r.path,
         }
         for r in manifest.all()
