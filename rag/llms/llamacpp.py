@@ -30,6 +30,7 @@ from pydantic import PrivateAttr
 
 from rag.errors import ModelError
 from rag.llms.base import StreamingChatModel
+from rag.packaged import NAMED_GGUFS
 from rag.repeats import stop_repeats
 from rag.settings import LLMSettings
 
@@ -40,9 +41,10 @@ _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 def check_gguf(path: Path) -> None:
     """Refuse a missing file or one that is not GGUF, before llama.cpp tries to load it."""
     if not path.is_file():
+        named = ", ".join(f"llamacpp:{name}" for name in NAMED_GGUFS)
         raise ModelError(
             f"GGUF model not found: {path} (check --llm llamacpp:PATH.gguf or llm.spec; packaged models "
-            "by name: llamacpp:qwen2.5-coder-0.5b, llamacpp:qwen2.5-coder-1.5b)"
+            f"by name: {named})"
         )
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
