@@ -47,12 +47,12 @@ def scores(store, question: str, settings: Settings, paths: list[str] | None) ->
         question,
         found.passages,
         embed,
-        0,
-        rarity,
-        in_files,
-        answers.file_credit,
-        answers.passage_weight,
-        floor,
+        limit=0,  # whole passages: only the scores are wanted
+        rarity=rarity,
+        in_files=in_files,
+        file_credit=answers.file_credit,
+        passage_weight=answers.passage_weight,
+        score_floor=floor,
     )
     return selected.strength, selected.grounding  # the strength is the sentence alone
 

@@ -119,6 +119,7 @@ def answer_chain(
         select_evidence,
         embed=embed,
         limit=answers.evidence_sentences,
+        type_weight=answers.answer_type_weight,
         rarity=rarity,
         in_files=store.lexical.words_in_files,
         file_credit=answers.file_credit,

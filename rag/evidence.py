@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rag.answer_types import asked_kind, holds_kind
 from rag.citations import content_words
 from rag.passages import Passage, best_score
 from rag.sentences import Span
@@ -69,27 +70,33 @@ def select_evidence(
     file_credit: float = 0.0,
     passage_weight: float = 0.0,
     score_floor: float = 0.0,
+    type_weight: float = 0.0,
 ) -> Selected:
     """The passages cut down to their `limit` best sentences overall (0: kept whole), with the strength
     and grounding of the evidence (see the module docstring); `rarity` weighs the question's words by how
     rare they are in the collection (e.g. `LexicalIndex.rarity`), `in_files` tells which of them each
     passage's file holds (e.g. `LexicalIndex.words_in_files`), each counting `file_credit` of its weight;
-    the best passage score's margin over `score_floor` (0 if below) adds `passage_weight` times itself."""
+    the best passage score's margin over `score_floor` (0 if below) adds `passage_weight` times itself;
+    `type_weight` raises, in the ranking only, a sentence holding the kind of answer the question asks
+    for (`rag.answer_types`: a duration, a date, a number)."""
     sentences = sentence_windows(passages)
     windows = [w for w in sentences if is_evidence(w)] or sentences
     if not windows:
         return Selected(list(passages), 0.0, grounding=0.0)
     match = _match(question, windows, embed, rarity)
     scores = match.scores()
-    order = sorted(range(len(windows)), key=lambda i: -scores[i])
-    strength, best = float(scores[order[0]]), (windows[order[0]].rank, windows[order[0]].text)
+    ranking = scores + type_weight * _holds_asked_kind(question, windows) if type_weight else scores
+    order = sorted(range(len(windows)), key=lambda i: -ranking[i])
+    texts = [" ".join(w.text.split()) for w in windows]  # spaces normalised
+    first = _whole(order[0], texts)  # a sentence cut at a chunk's edge: its whole one
+    strength, best = float(scores.max()), (windows[first].rank, windows[first].text)
     grounding = strength
     if in_files and file_credit > 0:
         grounding = float(match.scores(_file_words(match, windows, passages, in_files), file_credit).max())
     grounding += passage_weight * max(0.0, best_score(passages) - score_floor)
     if limit <= 0:
         return Selected(list(passages), strength, best, grounding)
-    kept = sorted(_distinct(order[:limit], windows), key=lambda i: windows[i].parts)
+    kept = sorted(_distinct(order[:limit], texts), key=lambda i: windows[i].parts)
     by_rank: dict[int, list[str]] = {}
     for index in kept:
         by_rank.setdefault(windows[index].rank, []).append(windows[index].text)
@@ -171,19 +178,37 @@ def _written(question: str, wanted: Collection[str]) -> dict[str, str]:
     return written
 
 
-def _distinct(chosen: list[int], windows: list[Window]) -> list[int]:
-    """The chosen windows, each sentence once: neighbouring chunks overlap, so a sentence can come twice,
-    or once cut at a chunk's edge; the whole one is kept in the cut one's place. Nothing is added in the
-    place of a repeat (a shorter prompt: the model is sooner to answer)."""
-    kept: dict[str, int] = {}  # text (spaces normalised) -> window index
-    for index in chosen:
-        text = " ".join(windows[index].text.split())
-        if any(text in seen for seen in kept):
+def _holds_asked_kind(question: str, windows: list[Window]) -> np.ndarray:
+    """1 for each window holding the kind of answer the question asks for, else 0 (all 0: no kind)."""
+    kind = asked_kind(question)
+    return np.array([float(kind is not None and holds_kind(w.text, kind, question)) for w in windows])
+
+
+def _distinct(chosen: list[int], texts: list[str]) -> list[int]:
+    """The chosen windows, each sentence once and whole: neighbouring chunks overlap, so a sentence can
+    come twice, or once cut at a chunk's edge; a cut one is replaced by the whole one, from whichever
+    passage holds it (chosen or not), and a repeat is dropped. Nothing is added in the place of a repeat
+    (a shorter prompt: the model is sooner to answer). `texts`: every window's text, spaces normalised."""
+    kept: dict[str, int] = {}  # text -> window index
+    for index in (_whole(i, texts) for i in chosen):
+        if any(texts[index] in seen for seen in kept):
             continue
-        for cut in [seen for seen in kept if seen in text]:
+        for cut in [seen for seen in kept if seen in texts[index]]:
             del kept[cut]
-        kept[text] = index
+        kept[texts[index]] = index
     return list(kept.values())
+
+
+def _whole(index: int, texts: list[str]) -> int:
+    """The longest window that is `index`'s sentence uncut: one its text begins or ends (a chunk's edge
+    cut the rest off), else `index` itself."""
+    cut = texts[index]
+    wholes = [
+        i
+        for i, text in enumerate(texts)
+        if len(text) > len(cut) and (text.startswith(cut) or text.endswith(cut))
+    ]
+    return max(wholes, key=lambda i: len(texts[i]), default=index)
 
 
 def is_evidence(sentence: Window | Span) -> bool:

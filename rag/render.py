@@ -93,7 +93,7 @@ def _restated(answer: Answer) -> str:
     if answer.extracted:
         return "Instead, the closest source sentence"
     if answer.withheld:
-        return "Withheld, as the sources support none of it"
+        return "The sources support none of that answer, so it is withheld; instead"
     return "With citations matched to the sources"
 
 

@@ -164,6 +164,7 @@ class AnswerSettings(_Section):
     support_threshold: float = Field(0.6, ge=0.0, le=1.0)  # support score a source span must reach
     prompt: Literal["cite", "quote", "short"] = "cite"  # the answer prompt (rag.prompts.PROMPTS)
     evidence_sentences: int = Field(6, ge=0, le=200)  # prompt shows the best N source sentences (0: all)
+    answer_type_weight: float = Field(0.1, ge=0.0, le=1.0)  # raise sentences holding the asked-for kind
     min_evidence: float = Field(0.62, ge=0.0, le=2.0)  # the evidence's grounding below this: not found
     file_credit: float = Field(0.5, ge=0.0, le=1.0)  # share of a word's weight when only the file holds it
     passage_weight: float = Field(0.5, ge=0.0, le=2.0)  # best passage cosine's margin over the model's floor

@@ -115,6 +115,20 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_shown_once_and_whole(real_
     assert len(shown) == len(set(shown)) == 2  # the best 4 held the sentence three times; none added
 
 
+def test_a_sentence_cut_at_a_chunks_edge_is_shown_whole_even_when_only_the_cut_one_is_chosen(real_embeddings):
+    whole = (
+        "The warranty belongs to the original purchaser and applies to machines bought in the European Union."
+    )
+    cut = "The warranty belongs to the original purchaser and applies"  # the chunk ended here
+    question = "Who does the warranty belong to?"
+    passages = [passage(1, f"Keep the receipt. {cut}"), passage(2, f"{whole} Accessories are covered too.")]
+    scores = relevance(question, sentence_windows(passages), real_embeddings.embed_documents)
+    assert scores[1] > scores[2]  # the cut sentence ranks first: only it is among the best 1
+    selected = select_evidence(question, passages, real_embeddings.embed_documents, 1)
+    assert [(p.rank, p.text) for p in selected.passages] == [(2, whole)]
+    assert selected.best == (2, whole)  # what `--llm extractive` quotes
+
+
 def test_rare_words_of_the_question_weigh_more_when_rarity_is_given(real_embeddings):
     windows = sentence_windows([passage(1, "The gasket of the machine wears out. The machine is black.")])
     question = "When does the machine gasket wear out?"
@@ -192,3 +206,15 @@ def test_grounding_gains_the_best_passage_cosines_margin_over_the_floor_and_lose
     assert with_passage.strength == sentences_only.strength
     below = select(far, 0.5)  # no passage reaches the floor: the sentences alone decide
     assert below.grounding == pytest.approx(below.strength)
+
+
+def test_a_sentence_holding_the_kind_of_answer_asked_for_ranks_higher_with_a_type_weight(real_embeddings):
+    question = "How long does the warranty last?"
+    defects = "The limited warranty is designed to protect you against manufacturing defects."
+    period = "Your machine is protected by a two-year limited warranty."
+    sources = [passage(1, f"{defects} {period}")]
+    plain = select_evidence(question, sources, real_embeddings.embed_documents, 1)
+    typed = select_evidence(question, sources, real_embeddings.embed_documents, 1, type_weight=0.1)
+    assert plain.best == (1, defects)  # closer in words and meaning, but it says for how long nowhere
+    assert typed.best == (1, period) and typed.passages[0].text == period
+    assert typed.strength == plain.strength  # the ranking changes, not what the refusal gate reads

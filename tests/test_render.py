@@ -45,7 +45,8 @@ def test_a_withheld_answer_says_so_and_shows_the_closest_passages(capsys):
     print_streamed_answer([SourcesEvent([SOURCE]), TokenEvent("Bananas are yellow [1]."), DoneEvent(answer)])
     out, err = capsys.readouterr()
     assert out.startswith(
-        f"Bananas are yellow [1].\n\nWithheld, as the sources support none of it:\n{NOT_FOUND}"
+        "Bananas are yellow [1].\n\n"
+        f"The sources support none of that answer, so it is withheld; instead:\n{NOT_FOUND}"
     )
     assert "Closest passages (none answers the question):\n [1] warranty.pdf" in out and "withheld" in err
 
