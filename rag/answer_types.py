@@ -17,11 +17,15 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.support import NUMBER_WORDS, QUANTITY
+
 Kind = Literal["duration", "date", "number"]
 
+# the support check's number words, and "one" (a pronoun there, an answer here) and vaguer counts
 _NUMBER = (
-    r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|sixty|hundred|several|a few)"
+    "(?:"
+    + "|".join([QUANTITY.pattern, *NUMBER_WORDS, "one", "fifteen", "sixty", "hundred", "several", "a few"])
+    + ")"
 )
 _TIME_UNIT = r"(?:second|minute|hour|day|week|month|year|decade|century)s?"
 # "may" is a month only beside a number ("9 May", "May 2020"): it is far more often the verb
@@ -52,7 +56,6 @@ _QUESTION_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
         ),
     ),
 ]
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def asked_kind(question: str) -> Kind | None:
@@ -62,7 +65,7 @@ def asked_kind(question: str) -> Kind | None:
 
 def holds_kind(sentence: str, kind: Kind, question: str = "") -> bool:
     """Whether `sentence` holds an answer of `kind`, other than a number `question` itself holds."""
-    own = set(_DIGITS.findall(question))
+    own = set(QUANTITY.findall(question))
     return any(
-        not own.intersection(_DIGITS.findall(m.group())) for m in _SENTENCE_PATTERNS[kind].finditer(sentence)
+        not own.intersection(QUANTITY.findall(m.group())) for m in _SENTENCE_PATTERNS[kind].finditer(sentence)
     )

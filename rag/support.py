@@ -40,8 +40,8 @@ SUPPORT_THRESHOLD = 0.6  # mean of cosine and word coverage (measured: README, "
 PAIR_MARGIN = 0.02  # how much better two neighbouring sentences must support a claim than one alone
 _NUMBER = re.compile(r"[0-9]")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_QUANTITY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")  # a count or measure: digits only ("3a", "229e" name things)
-_NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
+QUANTITY = re.compile(r"[0-9]+(?:[.,][0-9]+)*")  # a count or measure: digits only ("3a", "229e" name things)
+NUMBER_WORDS = dict(  # "one" is left out: it is a pronoun as often as a number
     zip(
         "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty".split(),
         "2 3 4 5 6 7 8 9 10 11 12 20 30 40 50".split(),
@@ -200,14 +200,14 @@ class _Terms:
     def of(cls, text: str) -> _Terms:
         text = strip_references(text)
         found = list(_TOKEN.finditer(text.lower()))
-        tokens = [_NUMBER_WORDS.get(m.group()) or _stem(m.group()) for m in found]
-        counts = [_QUANTITY.fullmatch(t) and not _in_name(m) for t, m in zip(tokens, found, strict=True)]
+        tokens = [NUMBER_WORDS.get(m.group()) or _stem(m.group()) for m in found]
+        counts = [QUANTITY.fullmatch(t) and not _in_name(m) for t, m in zip(tokens, found, strict=True)]
         quantities = {
             (number, unit)
             for number, unit, counted in zip(tokens, tokens[1:], counts, strict=False)
             if counted and unit.isalpha() and unit not in _STOPWORDS
         }
-        words = {_NUMBER_WORDS.get(w) or _stem(w) for w in content_words(text)}
+        words = {NUMBER_WORDS.get(w) or _stem(w) for w in content_words(text)}
         return cls(frozenset(words), frozenset(quantities))
 
 
